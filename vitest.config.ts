@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{electron,agent,renderer,scripts,bench}/**/*.test.{ts,tsx}', 'tests/**/*.test.ts'],
+          include: ['{electron,agent,renderer,scripts,bench}/**/*.test.{ts,tsx}', '*.test.ts'],
           exclude: ['**/*.lab.test.ts', '**/*.ui.test.ts', 'node_modules/**'],
           testTimeout: 20_000,
         },

@@ -1,2 +1,0 @@
-import type { PullView } from '../../electron/core/engine/types.ts';
-export type X = PullView;

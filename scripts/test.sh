@@ -2,19 +2,36 @@
 # The README's test command (`npm test`): unit tests, then the Chromium UI tests against serve mode,
 # then the integration tests against the real labs in ../shared/lab (brought up by scripts/labs.sh).
 # A lab that cannot be brought up fails the run; PULLTRACE_SKIP_LABS=1 skips the lab tests loudly
-# on a developer machine and is refused under CI.
+# on a developer machine and is refused under CI. Ends with one "N passed, N failed" line summed
+# over every project that ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 has() { git ls-files --cached --others --exclude-standard | grep -qE "$1"; }
+results=.cache/test-results
+rm -rf "$results" && mkdir -p "$results"
+status=0
+run() { npx vitest run --project "$1" --reporter=default --reporter=json --outputFile="$results/$1.json" || status=1; }
 
-npx vitest run --project unit
-if has '\.ui\.test\.ts$'; then npx vitest run --project ui; fi
+run unit
+if has '\.ui\.test\.ts$'; then run ui; fi
 if has '\.lab\.test\.ts$'; then
   if [ "${PULLTRACE_SKIP_LABS:-}" = 1 ]; then
     if [ "${CI:-}" = true ]; then echo "PULLTRACE_SKIP_LABS=1 is not allowed on CI: lab tests must run" >&2; exit 1; fi
     echo "!!! PULLTRACE_SKIP_LABS=1: lab integration tests NOT run" >&2
+  elif bash scripts/labs.sh up; then
+    run lab
   else
-    bash scripts/labs.sh up
-    npx vitest run --project lab
+    echo "lab integration tests could not run: the labs did not come up (see above)" >&2
+    status=1
   fi
 fi
+node -e '
+  const fs = require("node:fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}`, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites ?? 0); skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results"
+exit $status

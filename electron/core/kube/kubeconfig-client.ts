@@ -1,0 +1,63 @@
+// One client-node KubeConfig per context, built from our merged entries (never from
+// loadFromDefault, whose merge rules differ from kubectl's). Each gets a user name unique to the
+// context: client-node caches exec-plugin tokens by user name, and two kubeconfigs commonly
+// both call their user "admin" (kubernetes-client/javascript #592).
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { MergedContext } from './kubeconfig-merge.ts';
+import { findExecutable } from './shell-path.ts';
+
+export function uniqueUserName(context: MergedContext): string {
+  return `pulltrace/${context.name}/${context.userName ?? 'anonymous'}`;
+}
+
+/** Throws only for contexts that `checkContext` already reports as broken; callers check first. */
+export function kubeConfigFor(context: MergedContext, searchPath: string): KubeConfig {
+  const cluster = context.cluster?.value;
+  if (!cluster) throw new Error(`context "${context.name}" has no usable cluster`);
+  const user = context.user?.value ?? {};
+  const userName = uniqueUserName(context);
+  const exec = user.exec
+    ? {
+        ...user.exec,
+        // Resolve the plugin on the login shell's PATH now, and give it that PATH: plugins such as
+        // gke-gcloud-auth-plugin run further tools (gcloud) themselves.
+        command: findExecutable(user.exec.command, searchPath) ?? user.exec.command,
+        env: withPath(user.exec.env ?? [], searchPath),
+      }
+    : undefined;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{
+      name: context.clusterName,
+      server: cluster.server.replace(/\/$/, ''),
+      caData: cluster['certificate-authority-data'],
+      caFile: cluster['certificate-authority'],
+      skipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
+      tlsServerName: cluster['tls-server-name'],
+      proxyUrl: cluster['proxy-url'],
+    }],
+    users: [{
+      name: userName,
+      certData: user['client-certificate-data'],
+      certFile: user['client-certificate'],
+      keyData: user['client-key-data'],
+      keyFile: user['client-key'],
+      // kubectl re-reads tokenFile (rotated service-account tokens); we read it whenever a
+      // KubeConfig is built, which happens again after a 401.
+      token: user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, 'utf8').trim() : undefined),
+      username: user.username,
+      password: user.password,
+      impersonateUser: user.as,
+      authProvider: user['auth-provider'],
+      exec,
+    }],
+    contexts: [{ name: context.name, cluster: context.clusterName, user: userName, namespace: context.namespace }],
+    currentContext: context.name,
+  });
+  return kc;
+}
+
+function withPath(env: readonly { name: string; value: string }[], searchPath: string): { name: string; value: string }[] {
+  return env.some((e) => e.name === 'PATH') ? [...env] : [...env, { name: 'PATH', value: searchPath }];
+}

@@ -33,7 +33,9 @@ export function kubeConfigFor(context: MergedContext, searchPath: string): KubeC
       server: cluster.server.replace(/\/$/, ''),
       caData: cluster['certificate-authority-data'],
       caFile: cluster['certificate-authority'],
-      skipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
+      // client-node 2.x refuses http:// servers unless skipTLSVerify is set; kubectl accepts them,
+      // and there is no certificate to verify on plain HTTP anyway.
+      skipTLSVerify: cluster['insecure-skip-tls-verify'] === true || cluster.server.startsWith('http://'),
       tlsServerName: cluster['tls-server-name'],
       proxyUrl: cluster['proxy-url'],
     }],

@@ -1,0 +1,97 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineConfig, EngineDelta, EngineInput } from '../engine/types.ts';
+import { commandResultSchemas, type Command, type CommandType } from '../bridge/contract.ts';
+import type { CoreUpdate } from '../bridge/updates.ts';
+import { createApp, type App } from './app.ts';
+import type { PullEngine } from './ports.ts';
+
+// A recording engine: the app's wiring is under test here, not the engine's logic.
+function recordingEngine(config: EngineConfig, seen: EngineInput[]): PullEngine {
+  let pending: EngineDelta = { at: 0, upserts: [], removals: [], finished: [], series: { cluster: [], nodes: {} }, nodes: [] };
+  return {
+    apply(input) {
+      seen.push(input);
+      if (input.type === 'agent.connected') {
+        pending.upserts.push({
+          id: `${input.node}/img#1`, cluster: config.cluster, node: input.node, image: 'img', registry: 'r', repository: 'img',
+          state: 'failed', phases: {}, bytes: { done: 0, total: 1, cached: 0, totalKnown: true }, rate: 0, etaSeconds: null,
+          layers: [], pods: [], source: 'agent', updatedAt: input.at, error: { reason: 'auth', message: 'denied' },
+        });
+      }
+    },
+    drain() {
+      const out = pending;
+      pending = { at: 0, upserts: [], removals: [], finished: [], series: { cluster: [], nodes: {} }, nodes: [] };
+      return out;
+    },
+    pulls: () => [],
+    nodes: () => [],
+    series: () => ({ cluster: [], nodes: {} }),
+  };
+}
+
+const recordingDir = (): string => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-app-'));
+  const header = { format: 'pulltrace-recording', version: 1, cluster: 'lab', recordedAt: 1000, source: 'unit test' };
+  const input = { type: 'agent.connected', at: 1000, node: 'node-a', agentVersion: '1', containerdVersion: '2.1' };
+  writeFileSync(path.join(dir, 'lab.ndjson'), `${JSON.stringify(header)}\n${JSON.stringify(input)}\n`);
+  return dir;
+};
+
+let app: App | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function ok<T extends CommandType>(a: App, command: Extract<Command, { type: T }>) {
+  const result = await a.handle(command);
+  if (!result.ok) throw new Error(`${command.type}: ${result.error.code} ${result.error.message}`);
+  return commandResultSchemas[command.type].parse(result.value);
+}
+
+describe('app', () => {
+  it('starts the replay demo through the engine and fans out cluster, pull and notification updates', async () => {
+    const seen: EngineInput[] = [];
+    app = createApp({ engine: (c) => recordingEngine(c, seen), recordingsDir: recordingDir(), drainEveryMs: 60_000 });
+    const updates: CoreUpdate[] = [];
+    app.subscribe((u) => updates.push(u));
+    const started = await ok(app, { type: 'demo.start' });
+    expect(started).toEqual({ cluster: 'demo:lab' });
+    expect(seen[0]?.type).toBe('agent.connected');
+    app.pump();
+    expect(updates.map((u) => u.kind)).toEqual(['cluster', 'engine', 'notification']);
+    expect(app.snapshot().clusters.map((c) => [c.id, c.kind, c.mode])).toEqual([['demo:lab', 'demo', 'replay']]);
+    // A second start reuses the running demo.
+    expect(await ok(app, { type: 'demo.start' })).toEqual({ cluster: 'demo:lab' });
+    await ok(app, { type: 'cluster.disconnect', cluster: 'demo:lab' });
+    expect(updates.at(-1)).toEqual({ kind: 'cluster.removed', cluster: 'demo:lab' });
+  });
+
+  it('answers not-available for backends that are not wired, not-found for unknown clusters', async () => {
+    app = createApp({ engine: (c) => recordingEngine(c, []), drainEveryMs: 60_000 });
+    expect(await app.handle({ type: 'context.connect', context: 'prod' })).toMatchObject({ ok: false, error: { code: 'not-available' } });
+    expect(await app.handle({ type: 'agent.preview', cluster: 'prod', action: 'install' })).toMatchObject({ ok: false, error: { code: 'not-available' } });
+    expect(await app.handle({ type: 'demo.start' })).toMatchObject({ ok: false, error: { code: 'not-available' } });
+    expect(await app.handle({ type: 'cluster.disconnect', cluster: 'nope' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+  });
+
+  it('settings are validated, merged and broadcast', async () => {
+    app = createApp({ engine: (c) => recordingEngine(c, []), drainEveryMs: 60_000 });
+    const updates: CoreUpdate[] = [];
+    app.subscribe((u) => updates.push(u));
+    const next = await ok(app, { type: 'settings.set', patch: { notifications: { finished: true } } });
+    expect(next.notifications).toEqual({ failed: true, stalled: true, finished: true });
+    expect(updates).toEqual([{ kind: 'settings', settings: next }]);
+  });
+
+  it('exports the session history as CSV', async () => {
+    app = createApp({ engine: (c) => recordingEngine(c, []), drainEveryMs: 60_000 });
+    const exported = await ok(app, { type: 'history.export', query: {}, destination: 'inline' });
+    expect(exported.rows).toBe(0);
+    expect(exported.csv?.split('\n')[0]).toContain('cluster,node,image');
+  });
+});

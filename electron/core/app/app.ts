@@ -1,0 +1,248 @@
+// The composition root of the core: one engine per cluster (live contexts and the replay demo),
+// fanned out to every bridge session, the history store and the notifier; and the handler of the
+// renderer's commands. Runs under plain Node (serve mode, tests) and inside Electron's main process.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { EngineConfig, EngineDelta } from '../engine/types.ts';
+import type { ClusterStatus, Command, CommandResult, PullNotification, SnapshotMessage } from '../bridge/contract.ts';
+import type { CommandHandler } from '../bridge/session.ts';
+import type { CoreStateSource, CoreUpdate } from '../bridge/updates.ts';
+import { loadRecording } from '../replay/files.ts';
+import { playRecording, type Player } from '../replay/player.ts';
+import { PullNotifier } from './notifier.ts';
+import { CommandError, type AgentInstaller, type ClusterConnection, type ClusterConnector, type ContextSource, type EngineFactory, type HistoryStore, type PullEngine } from './ports.ts';
+import { createSessionHistory } from './session-history.ts';
+import { createSettingsStore, type SettingsStore } from './settings.ts';
+
+export interface AppOptions {
+  engine: EngineFactory;
+  /** Folder of `.ndjson` recordings for the replay demo. */
+  recordingsDir?: string;
+  contexts?: ContextSource;
+  connector?: ClusterConnector;
+  installer?: AgentInstaller;
+  history?: HistoryStore;
+  settings?: SettingsStore;
+  engineConfig?: Partial<Omit<EngineConfig, 'cluster'>>;
+  /** How often engines are drained into the bridge (the bridge coalesces further to ≤ 10 Hz). */
+  drainEveryMs?: number;
+}
+
+export interface App extends CoreStateSource, CommandHandler {
+  /** Desktop notifications for the Electron shell (the bridge sends them to the renderer too). */
+  onNotification(listener: (notification: PullNotification) => void): () => void;
+  /** Drains every engine now (the timer does this on its own). */
+  pump(): void;
+  /** Stops every player, connection and timer. */
+  close(): Promise<void>;
+}
+
+export const defaultEngineConfig: Omit<EngineConfig, 'cluster'> = {
+  stallAfterMs: 15_000,
+  rateWindowMs: 3_000,
+  seriesBucketMs: 1_000,
+  seriesWindowMs: 300_000,
+  retainFinishedMs: 120_000,
+};
+
+interface ClusterRuntime {
+  status: ClusterStatus;
+  engine: PullEngine;
+  player?: Player;
+  connection?: ClusterConnection;
+}
+
+export function createApp(options: AppOptions): App {
+  const clusters = new Map<string, ClusterRuntime>();
+  const listeners = new Set<(update: CoreUpdate) => void>();
+  const notificationListeners = new Set<(n: PullNotification) => void>();
+  const history = options.history ?? createSessionHistory();
+  const settings = options.settings ?? createSettingsStore();
+  const notifier = new PullNotifier();
+  const emit = (update: CoreUpdate): void => {
+    for (const listener of listeners) listener(update);
+  };
+
+  const newEngine = (cluster: string): PullEngine => options.engine({ ...defaultEngineConfig, ...options.engineConfig, cluster });
+
+  const setStatus = (runtime: ClusterRuntime, patch: Partial<ClusterStatus>): void => {
+    runtime.status = { ...runtime.status, ...patch };
+    emit({ kind: 'cluster', status: runtime.status });
+  };
+
+  const pump = (): void => {
+    for (const [cluster, runtime] of clusters) {
+      // A live cluster's clock is the wall clock; the demo's player inserts its own ticks.
+      if (runtime.status.kind === 'context') runtime.engine.apply({ type: 'tick', at: Date.now() });
+      const delta = runtime.engine.drain();
+      if (isEmptyDelta(delta)) continue;
+      if (delta.finished.length > 0) history.record(delta.finished);
+      emit({ kind: 'engine', cluster, delta });
+      for (const notification of notifier.observe(cluster, delta.upserts, delta.removals, settings.get().notifications)) {
+        emit({ kind: 'notification', notification });
+        for (const listener of notificationListeners) listener(notification);
+      }
+    }
+  };
+  const drainTimer = setInterval(pump, options.drainEveryMs ?? 200);
+
+  const removeCluster = async (cluster: string): Promise<void> => {
+    const runtime = clusters.get(cluster);
+    if (!runtime) throw new CommandError('not-found', `no cluster ${cluster} is open`);
+    clusters.delete(cluster);
+    runtime.player?.stop();
+    await runtime.connection?.close();
+    notifier.forgetCluster(cluster);
+    emit({ kind: 'cluster.removed', cluster });
+  };
+
+  const startDemo = async (): Promise<string> => {
+    const running = [...clusters.values()].find((c) => c.status.kind === 'demo');
+    if (running) return running.status.id;
+    const file = await firstRecording(options.recordingsDir);
+    const recording = await loadRecording(file);
+    const id = `demo:${recording.header.cluster}`;
+    const runtime: ClusterRuntime = {
+      engine: newEngine(id),
+      status: {
+        id,
+        label: `Demo (${recording.header.cluster})`,
+        kind: 'demo',
+        state: 'connected',
+        mode: 'replay',
+        message: `Replaying ${path.basename(file)}: ${recording.header.source}`,
+        missing: [],
+      },
+    };
+    clusters.set(id, runtime);
+    runtime.player = playRecording(recording.inputs, (input) => runtime.engine.apply(input), {
+      loop: true,
+      rebaseTo: Date.now(),
+      speed: settings.get().demoSpeed,
+    });
+    emit({ kind: 'cluster', status: runtime.status });
+    return id;
+  };
+
+  const connectContext = async (context: string): Promise<string> => {
+    if (!options.connector) throw new CommandError('not-available', 'connecting to clusters is not available in this build yet (the kube layer is not wired)');
+    if (clusters.has(context)) throw new CommandError('conflict', `${context} is already connected`);
+    const runtime: ClusterRuntime = {
+      engine: newEngine(context),
+      status: { id: context, label: context, kind: 'context', state: 'connecting', mode: 'none', missing: [] },
+    };
+    clusters.set(context, runtime);
+    emit({ kind: 'cluster', status: runtime.status });
+    try {
+      runtime.connection = await options.connector.connect(context, (input) => runtime.engine.apply(input), (status) => setStatus(runtime, status));
+    } catch (error) {
+      setStatus(runtime, { state: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+    return context;
+  };
+
+  const run = async (command: Command): Promise<unknown> => {
+    switch (command.type) {
+      case 'contexts.list':
+        if (!options.contexts) throw new CommandError('not-available', 'reading kubeconfig contexts is not available in this build');
+        return options.contexts.listContexts();
+      case 'context.connect':
+        return { cluster: await connectContext(command.context) };
+      case 'cluster.disconnect':
+        await removeCluster(command.cluster);
+        return { cluster: command.cluster };
+      case 'demo.start':
+        return { cluster: await startDemo() };
+      case 'agent.preview':
+        if (!options.installer) throw new CommandError('not-available', 'installing the agent is not available in this build yet');
+        requireContextCluster(command.cluster);
+        return options.installer.preview(command.cluster, command.action);
+      case 'agent.apply':
+        if (!options.installer) throw new CommandError('not-available', 'installing the agent is not available in this build yet');
+        requireContextCluster(command.cluster);
+        await options.installer.apply(command.cluster, command.action, command.hash);
+        return { cluster: command.cluster, action: command.action };
+      case 'history.query':
+        return history.query(command.query);
+      case 'history.export': {
+        if (command.destination === 'dialog') throw new CommandError('not-available', 'a save dialog exists only in the desktop app; use destination "inline"');
+        const { csv, rows } = await history.exportCsv(command.query);
+        return { rows, csv, filename: `pulltrace-history-${new Date().toISOString().replace(/[:.]/g, '-')}.csv` };
+      }
+      case 'settings.get':
+        return settings.get();
+      case 'settings.set': {
+        const next = settings.update(command.patch);
+        emit({ kind: 'settings', settings: next });
+        return next;
+      }
+    }
+  };
+
+  const requireContextCluster = (cluster: string): void => {
+    const runtime = clusters.get(cluster);
+    if (!runtime) throw new CommandError('not-found', `no cluster ${cluster} is open`);
+    if (runtime.status.kind !== 'context') throw new CommandError('conflict', `${cluster} is a replay: there is no cluster to install into`);
+  };
+
+  return {
+    snapshot(): Omit<SnapshotMessage, 'type'> {
+      const all = [...clusters];
+      return {
+        at: Date.now(),
+        clusters: all.map(([, r]) => r.status),
+        pulls: all.flatMap(([, r]) => r.engine.pulls()),
+        nodes: all.map(([cluster, r]) => ({ cluster, nodes: r.engine.nodes() })),
+        series: all.map(([cluster, r]) => ({ cluster, series: r.engine.series() })),
+        settings: settings.get(),
+      };
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async handle(command): Promise<CommandResult> {
+      try {
+        // The value's shape per command is pinned by the contract's result schemas (checked in tests).
+        return { ok: true, value: (await run(command)) as never };
+      } catch (error) {
+        if (error instanceof CommandError) return { ok: false, error: { code: error.code, message: error.message } };
+        return { ok: false, error: { code: 'failed', message: error instanceof Error ? error.message : String(error) } };
+      }
+    },
+    onNotification(listener) {
+      notificationListeners.add(listener);
+      return () => notificationListeners.delete(listener);
+    },
+    pump,
+    async close() {
+      clearInterval(drainTimer);
+      await Promise.allSettled([...clusters.keys()].map((c) => removeCluster(c)));
+      listeners.clear();
+    },
+  };
+}
+
+function isEmptyDelta(delta: EngineDelta): boolean {
+  return (
+    delta.upserts.length === 0 &&
+    delta.removals.length === 0 &&
+    delta.finished.length === 0 &&
+    delta.nodes.length === 0 &&
+    delta.series.cluster.length === 0 &&
+    Object.keys(delta.series.nodes).length === 0
+  );
+}
+
+async function firstRecording(dir: string | undefined): Promise<string> {
+  if (dir === undefined) throw new CommandError('not-available', 'no replay recordings are bundled with this build');
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.ndjson')).sort();
+  } catch {
+    throw new CommandError('not-available', `no replay recordings: cannot read ${dir}`);
+  }
+  const first = names[0];
+  if (first === undefined) throw new CommandError('not-available', `no replay recordings (*.ndjson) in ${dir}`);
+  return path.join(dir, first);
+}

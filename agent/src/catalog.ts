@@ -1,0 +1,206 @@
+// What the agent knows about image manifests and indexes on the node: read from the content store
+// when their ingest commits, when an image record appears, or — for pulls already running when the
+// agent (re)started, or whose manifest committed between two polls — discovered through the gc
+// labels of committed manifests (`containerd.io/gc.ref.content.l.<i>` lists a manifest's layers as
+// soon as it commits, before any layer downloads).
+import type { ContainerdClient } from './containerd/client.ts';
+import type { BlobMsg, IndexMsg, ManifestMsg, PlatformMsg } from './frames.ts';
+import type { Logger } from './log.ts';
+import { errorText } from './log.ts';
+import { gcRefsFromLabels, parseImageBlob, platformFromConfig, sourcesFromLabels, toPlatform, type ParsedDescriptor } from './manifests.ts';
+
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_CONFIG_BYTES = 1024 * 1024;
+const MAX_KNOWN = 512;
+const MAX_LISTED = 20_000;
+const DISCOVERY_MIN_INTERVAL_MS = 2_000;
+const SOURCES_RECHECK_MS = 1_000;
+
+export interface CatalogEvents {
+  manifest(m: ManifestMsg): void;
+  index(i: IndexMsg): void;
+  bad(kind: string): void;
+}
+
+/** A Map that forgets its oldest entries beyond a cap (insertion order = age; set() refreshes). */
+class BoundedMap<K, V> extends Map<K, V> {
+  private readonly cap: number;
+  constructor(cap: number) {
+    super();
+    this.cap = cap;
+  }
+  override set(key: K, value: V): this {
+    super.delete(key);
+    super.set(key, value);
+    while (this.size > this.cap) this.delete(this.keys().next().value as K);
+    return this;
+  }
+}
+
+export class Catalog {
+  readonly manifests = new BoundedMap<string, ManifestMsg & { seenAt: number }>(MAX_KNOWN);
+  readonly indexes = new BoundedMap<string, IndexMsg & { seenAt: number }>(MAX_KNOWN);
+  /** platform of a manifest, from an index that lists it */
+  private readonly platformHints = new BoundedMap<string, PlatformMsg>(MAX_KNOWN * 4);
+  private readonly notImages = new BoundedMap<string, true>(MAX_KNOWN);
+  private readonly learning = new Map<string, Promise<void>>();
+  private discovering = false;
+  private lastDiscovery = 0;
+  private readonly client: ContainerdClient;
+  private readonly events: CatalogEvents;
+  private readonly log: Logger;
+  private readonly isLive: (digest: string) => boolean;
+
+  constructor(client: ContainerdClient, events: CatalogEvents, log: Logger, isLive: (digest: string) => boolean) {
+    this.client = client;
+    this.events = events;
+    this.log = log;
+    this.isLive = isLive;
+  }
+
+  /** Every blob digest some known manifest lists (layers and config). */
+  isMapped(digest: string): boolean {
+    for (const m of this.manifests.values()) {
+      if (m.config?.digest === digest || m.layers.some((l) => l.digest === digest)) return true;
+    }
+    return false;
+  }
+
+  /** Manifests with a live ingest (or seen in the last minute) and the indexes that list them. */
+  inProgress(live: ReadonlySet<string>, now: number): { manifests: ManifestMsg[]; indexes: IndexMsg[] } {
+    const manifests = [...this.manifests.values()].filter(
+      (m) => now - m.seenAt < 60_000 || m.layers.some((l) => live.has(l.digest)) || (m.config !== undefined && live.has(m.config.digest)),
+    );
+    const digests = new Set(manifests.map((m) => m.digest));
+    const indexes = [...this.indexes.values()].filter((i) => now - i.seenAt < 60_000 || i.manifests.some((e) => digests.has(e.digest)));
+    return { manifests: manifests.map(strip), indexes: indexes.map(strip) };
+  }
+
+  forget(digest: string): void {
+    this.manifests.delete(digest);
+    this.indexes.delete(digest);
+  }
+
+  /** Reads a committed manifest or index once (concurrent calls share the read). */
+  learn(digest: string, opts: { withPresentManifests?: boolean } = {}): Promise<void> {
+    if (this.manifests.has(digest) || this.indexes.has(digest) || this.notImages.has(digest)) return Promise.resolve();
+    const running = this.learning.get(digest);
+    if (running) return running;
+    const p = this.read(digest, opts.withPresentManifests ?? false)
+      .catch((err: unknown) => this.log.warn('could not read manifest', { digest, error: errorText(err) }))
+      .finally(() => this.learning.delete(digest));
+    this.learning.set(digest, p);
+    return p;
+  }
+
+  private async read(digest: string, withPresentManifests: boolean): Promise<void> {
+    const info = await this.client.info(digest);
+    if (!info) return;
+    const parsed = parseImageBlob(await this.client.read(digest, MAX_MANIFEST_BYTES));
+    if (parsed.kind === 'other') {
+      this.notImages.set(digest, true);
+      return;
+    }
+    const sources = sourcesFromLabels(info.labels);
+    if (parsed.kind === 'index') {
+      const index: IndexMsg = {
+        digest,
+        mediaType: parsed.mediaType,
+        sources,
+        manifests: parsed.manifests.map((d) => ({ digest: d.digest, size: d.size, ...(d.platform ? { platform: toPlatform(d.platform) } : {}) })),
+      };
+      for (const e of index.manifests) if (e.platform) this.platformHints.set(e.digest, e.platform);
+      this.indexes.set(digest, { ...index, seenAt: Date.now() });
+      this.events.index(index);
+      for (const e of index.manifests) {
+        const known = this.manifests.get(e.digest);
+        if (known && !known.platform && e.platform) this.publishManifest({ ...strip(known), platform: e.platform });
+      }
+      if (withPresentManifests) {
+        for (const e of index.manifests) if (await this.client.info(e.digest)) await this.learn(e.digest);
+      }
+      return;
+    }
+    const describe = async (d: ParsedDescriptor): Promise<BlobMsg> => {
+      const blob = await this.client.info(d.digest);
+      // present = committed before this manifest was: cached on the node, not fetched by this pull
+      const present = blob !== null && blob.createdAt <= info.createdAt && !this.isLive(d.digest);
+      return { digest: d.digest, size: d.size, mediaType: d.mediaType, present };
+    };
+    const [config, ...layers] = await Promise.all([describe(parsed.config), ...parsed.layers.map(describe)]);
+    const platform = this.platformHints.get(digest) ?? (await this.platformOf(parsed.config.digest));
+    const manifest: ManifestMsg = { digest, mediaType: parsed.mediaType, sources, config: config!, layers, ...(platform ? { platform } : {}) };
+    this.publishManifest(manifest);
+    // the distribution.source label is set right after the commit: look again once if it was not there yet
+    if (sources.length === 0) setTimeout(() => void this.recheckSources(digest), SOURCES_RECHECK_MS).unref();
+  }
+
+  private publishManifest(m: ManifestMsg): void {
+    this.manifests.set(m.digest, { ...m, seenAt: Date.now() });
+    this.events.manifest(m);
+  }
+
+  private async platformOf(configDigest: string): Promise<PlatformMsg | undefined> {
+    try {
+      if (!(await this.client.info(configDigest))) return undefined;
+      return platformFromConfig(await this.client.read(configDigest, MAX_CONFIG_BYTES));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async recheckSources(digest: string): Promise<void> {
+    const known = this.manifests.get(digest);
+    if (!known || known.sources.length > 0) return;
+    try {
+      const info = await this.client.info(digest);
+      const sources = info ? sourcesFromLabels(info.labels) : [];
+      if (sources.length > 0) this.publishManifest({ ...strip(known), sources });
+    } catch (err) {
+      this.log.debug('source label recheck failed', { digest, error: errorText(err) });
+    }
+  }
+
+  /** A config blob committed: a manifest that had no platform yet may get one now. */
+  async configCommitted(configDigest: string): Promise<void> {
+    for (const m of this.manifests.values()) {
+      if (m.config?.digest !== configDigest || m.platform) continue;
+      const platform = await this.platformOf(configDigest);
+      if (platform) this.publishManifest({ ...strip(m), platform });
+    }
+  }
+
+  /** Finds the manifests (and their indexes) of live blobs no known manifest lists. */
+  async discover(unmapped: ReadonlySet<string>): Promise<void> {
+    if (unmapped.size === 0 || this.discovering || Date.now() - this.lastDiscovery < DISCOVERY_MIN_INTERVAL_MS) return;
+    this.discovering = true;
+    this.lastDiscovery = Date.now();
+    try {
+      // presence filters: every committed manifest has l.0 (or at least a config), every index m.0
+      const { items, truncated } = await this.client.listContent(
+        ['labels."containerd.io/gc.ref.content.l.0"', 'labels."containerd.io/gc.ref.content.config"', 'labels."containerd.io/gc.ref.content.m.0"'],
+        MAX_LISTED,
+      );
+      if (truncated) this.events.bad('content-list-truncated');
+      const wanted = new Set<string>();
+      for (const info of items) {
+        const refs = gcRefsFromLabels(info.labels);
+        if (refs.layers.some((d) => unmapped.has(d)) || (refs.config !== undefined && unmapped.has(refs.config))) wanted.add(info.digest);
+      }
+      // indexes first, so the manifests carry their platform from the start
+      for (const info of items) {
+        if (gcRefsFromLabels(info.labels).manifests.some((d) => wanted.has(d))) await this.learn(info.digest);
+      }
+      for (const digest of wanted) await this.learn(digest);
+    } catch (err) {
+      this.log.warn('manifest discovery failed', { error: errorText(err) });
+    } finally {
+      this.discovering = false;
+    }
+  }
+}
+
+function strip<T extends { seenAt: number }>(v: T): Omit<T, 'seenAt'> {
+  const { seenAt: _seenAt, ...rest } = v;
+  return rest;
+}

@@ -1,0 +1,279 @@
+// Inputs from a node's agent: ingests (bytes), manifests and indexes (attribution), image records
+// (the end of a pull), connection state.
+//
+// Attribution: an ingest carries only a digest. It becomes part of a pull when a committed manifest
+// lists that digest and the manifest is matched to a pull — by the index it belongs to, by the
+// digest the pull asked for, or by its distribution.source (host without port + repository). An
+// ingest no manifest claims yet is tracked on its node (its bytes count in node throughput) and is
+// attributed the moment a manifest claims it; it is never folded into some other pull's row.
+import type {
+  AgentSnapshot,
+  BlobDescriptor,
+  ImageUpserted,
+  IndexSeen,
+  IngestGone,
+  IngestStatus,
+  ManifestSeen,
+} from './types.ts';
+import {
+  activePull,
+  createPull,
+  creditCommitted,
+  endIngest,
+  finishPull,
+  forgetBlobIfUnused,
+  touch,
+  type Context,
+} from './context.ts';
+import { parseImageName, provisionalName } from './image-name.ts';
+import { isActive, isCached, newBlob, type Blob, type NodeState, type Pull } from './model.ts';
+import { newSamples, newestTime, recordProgress } from './rate.ts';
+import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
+
+/** Per node cap on tracked blobs: a runaway or hostile agent cannot exhaust memory. */
+const MAX_BLOBS_PER_NODE = 20_000;
+
+const scratch: CleanIngest = { ok: false, kind: 'unknown', offset: 0, total: 0, startedAt: 0, updatedAt: 0 };
+
+function startIngest(ctx: Context, node: NodeState, blob: Blob, clean: CleanIngest): void {
+  blob.live = true;
+  node.liveBlobs.add(blob);
+  if (blob.kind === 'unknown') blob.kind = clean.kind;
+  if (blob.kind === 'manifest' || blob.kind === 'index') node.liveMetadata++;
+  blob.startedAt ??= clean.startedAt;
+  blob.lastOffset = clean.offset;
+  blob.samples = newSamples(ctx.now, clean.startedAt, 0);
+  if (clean.offset > 0) recordProgress(blob.samples, clean.offset, clean.updatedAt, ctx.now);
+  if (clean.offset > blob.done) blob.done = clean.offset;
+}
+
+export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus): void {
+  const clean = cleanIngest(raw, ctx.now, scratch, ctx.warn);
+  if (!clean.ok) return;
+  let blob = node.blobs.get(raw.digest);
+  if (blob === undefined) {
+    if (node.blobs.size >= MAX_BLOBS_PER_NODE) {
+      ctx.warn('too-many-blobs');
+      return;
+    }
+    blob = newBlob(raw.digest, clean.kind, clean.total, '');
+    node.blobs.set(raw.digest, blob);
+  }
+  if (blob.committed) {
+    // A frame older than the commit, or a blob garbage-collected since (GC publishes no event: a
+    // later manifest claiming it as missing starts a fresh blob, see claimBlob).
+    ctx.warn('ingest-after-commit');
+    return;
+  }
+  let progressed = false;
+  if (!blob.live) {
+    startIngest(ctx, node, blob, clean);
+    progressed = true;
+  } else if (blob.samples !== null) {
+    const samples = blob.samples;
+    if (clean.offset > blob.lastOffset) {
+      recordProgress(samples, clean.offset - blob.lastOffset, clean.updatedAt, ctx.now);
+      blob.lastOffset = clean.offset;
+      if (clean.offset > blob.done) blob.done = clean.offset;
+      progressed = true;
+    } else if (clean.offset < blob.lastOffset) {
+      // Restarted lower (a retry): nothing is subtracted; bytes count again as it climbs.
+      blob.lastOffset = clean.offset;
+    } else if (clean.updatedAt > newestTime(samples)) {
+      // updated_at moved without a new 1 MiB step showing: the ingest is alive, not stalled.
+      samples.lastProgressAt = ctx.now;
+    }
+  }
+  if (blob.owners.length === 0) return;
+  for (const owner of blob.owners) {
+    if (progressed && clean.offset > 0) owner.phases.downloadingAt ??= ctx.now;
+    touch(ctx, owner);
+  }
+}
+
+export function applyIngests(ctx: Context, node: NodeState, ingests: readonly IngestStatus[]): void {
+  for (const ingest of ingests) observeIngest(ctx, node, ingest);
+}
+
+function allFetched(pull: Pull): boolean {
+  for (const blob of pull.blobs) if (!isCached(pull, blob) && !blob.committed) return false;
+  return pull.manifestDigest !== undefined;
+}
+
+export function applyGone(ctx: Context, node: NodeState, input: IngestGone): void {
+  const blob = node.blobs.get(input.digest);
+  if (blob === undefined || !blob.live) return;
+  if (input.outcome === 'committed') {
+    creditCommitted(node, blob, ctx.now);
+    for (const owner of blob.owners) if (allFetched(owner)) owner.phases.unpackingAt ??= ctx.now;
+  } else {
+    endIngest(node, blob);
+  }
+  for (const owner of blob.owners) {
+    touch(ctx, owner);
+    // Without kubelet there is nobody else to report an agent-only (e.g. ctr) pull's failure.
+    if (input.outcome === 'aborted' && isActive(owner) && !owner.fromEvents) {
+      finishPull(ctx, owner, 'failed', { reason: 'aborted', message: `ingest ${input.ref} aborted` });
+    }
+  }
+  forgetBlobIfUnused(node, blob);
+}
+
+/** After a reconnect: the snapshot lists every live ingest; the others are gone. */
+export function applySnapshot(ctx: Context, node: NodeState, input: AgentSnapshot): void {
+  node.agent = 'connected';
+  const listed = new Set<string>();
+  for (const ingest of input.ingests) if (typeof ingest?.digest === 'string') listed.add(ingest.digest);
+  for (const blob of [...node.liveBlobs]) {
+    if (!listed.has(blob.digest)) applyGone(ctx, node, { type: 'ingest.gone', at: ctx.now, node: node.name, ref: '', digest: blob.digest, outcome: 'unknown' });
+  }
+  applyIngests(ctx, node, input.ingests);
+  for (const pull of node.pulls) touch(ctx, pull);
+}
+
+function sourceKeys(sources: readonly unknown[]): Set<string> {
+  const keys = new Set<string>();
+  for (const source of sources) {
+    if (typeof source !== 'string') continue;
+    keys.add(parseImageName(source)?.sourceKey ?? source);
+  }
+  return keys;
+}
+
+/** The active pull a manifest or index belongs to, oldest first among those matching by source. */
+function matchPull(node: NodeState, digest: string, sources: readonly unknown[]): Pull | undefined {
+  const keys = sourceKeys(sources);
+  let bySource: Pull | undefined;
+  for (const pull of node.pulls) {
+    if (!isActive(pull) || pull.manifestDigest !== undefined) continue;
+    if (pull.childManifests?.has(digest) === true || pull.name.digest === digest) return pull;
+    if (bySource === undefined && pull.childManifests === undefined && keys.has(pull.name.sourceKey)) bySource = pull;
+  }
+  return bySource;
+}
+
+function alreadyAttached(node: NodeState, digest: string): boolean {
+  return node.pulls.some((pull) => isActive(pull) && (pull.manifestDigest === digest || pull.digest === digest));
+}
+
+function validDescriptor(descriptor: BlobDescriptor | undefined): descriptor is BlobDescriptor {
+  return (
+    typeof descriptor === 'object' &&
+    descriptor !== null &&
+    typeof descriptor.digest === 'string' &&
+    descriptor.digest.length > 0 &&
+    isTime(descriptor.size)
+  );
+}
+
+/** The node's blob for a descriptor. A blob we saw committed that the manifest now reports as
+ * missing was garbage-collected since: a fresh blob replaces it (old pulls keep the old one). */
+function claimBlob(node: NodeState, descriptor: BlobDescriptor, kind: 'config' | 'layer'): Blob {
+  let blob = node.blobs.get(descriptor.digest);
+  if (blob === undefined || (blob.committed && descriptor.present === false)) {
+    blob = newBlob(descriptor.digest, kind, descriptor.size, descriptor.mediaType);
+    node.blobs.set(descriptor.digest, blob);
+  }
+  blob.kind = kind;
+  blob.size = descriptor.size;
+  if (typeof descriptor.mediaType === 'string' && descriptor.mediaType !== '') blob.mediaType = descriptor.mediaType;
+  return blob;
+}
+
+function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: ManifestSeen): void {
+  pull.manifestDigest = input.digest;
+  pull.digest ??= input.digest;
+  pull.fromAgent = true;
+  pull.phases.resolvingAt ??= ctx.now;
+  const descriptors: [BlobDescriptor, 'config' | 'layer'][] = [];
+  if (input.config !== undefined) descriptors.push([input.config, 'config']);
+  for (const layer of input.layers) descriptors.push([layer, 'layer']);
+  for (const [descriptor, kind] of descriptors) {
+    if (!validDescriptor(descriptor)) {
+      ctx.warn('malformed-descriptor');
+      continue;
+    }
+    const blob = claimBlob(node, descriptor, kind);
+    if (pull.blobs.includes(blob)) continue;
+    pull.blobs.push(blob);
+    if (descriptor.present === true && !blob.live) {
+      pull.cached ??= new Set();
+      pull.cached.add(blob);
+    } else if (blob.fetcher === undefined && !blob.committed) {
+      blob.fetcher = pull;
+    }
+    for (const other of blob.owners) touch(ctx, other);
+    blob.owners.push(pull);
+    if (blob.live && blob.done > 0) pull.phases.downloadingAt ??= ctx.now;
+  }
+  if (allFetched(pull)) pull.phases.unpackingAt ??= ctx.now;
+  touch(ctx, pull);
+}
+
+export function applyManifest(ctx: Context, node: NodeState, input: ManifestSeen): void {
+  let pull = matchPull(node, input.digest, input.sources);
+  if (pull === undefined) {
+    if (alreadyAttached(node, input.digest)) return;
+    // Nothing to show for an image whose every layer is already here (a re-read, not a pull).
+    if (!input.layers.some((layer) => layer?.present === false)) return;
+    const name = provisionalName(sourceKeys(input.sources).values().next().value, input.digest);
+    pull = createPull(ctx, node, name.canonical, name, true);
+  }
+  attachManifest(ctx, node, pull, input);
+}
+
+export function applyIndex(ctx: Context, node: NodeState, input: IndexSeen): void {
+  const pull = matchPull(node, input.digest, input.sources);
+  if (pull === undefined || pull.childManifests !== undefined) return;
+  pull.digest = input.digest;
+  pull.childManifests = new Set(input.manifests.filter((m) => typeof m?.digest === 'string').map((m) => m.digest));
+  pull.fromAgent = true;
+  pull.phases.resolvingAt ??= ctx.now;
+  touch(ctx, pull);
+}
+
+function pullByDigest(node: NodeState, digest: string | undefined): Pull | undefined {
+  if (digest === undefined) return undefined;
+  return node.pulls.find((pull) => isActive(pull) && (pull.digest === digest || pull.manifestDigest === digest));
+}
+
+/** An image record names the end of a pull. Records named `sha256:<config>` (CRI image id) or
+ * `repo@sha256:…` finish the pull with that digest but never create or rename one. */
+export function applyImage(ctx: Context, node: NodeState, input: ImageUpserted): void {
+  const name = parseImageName(input.name);
+  let pull: Pull | undefined;
+  if (name === undefined || name.tag === undefined) {
+    if (name === undefined && !input.name.startsWith('sha256:')) ctx.warn('bad-image-name');
+    pull = pullByDigest(node, input.targetDigest) ?? pullByDigest(node, name?.digest);
+  } else {
+    pull = activePull(node, name.canonical) ?? pullByDigest(node, input.targetDigest);
+    if (pull === undefined && input.targetDigest === undefined) {
+      pull = node.pulls.find((p) => isActive(p) && p.provisional && p.name.sourceKey === name.sourceKey);
+    }
+    if (pull !== undefined && pull.provisional) renamePull(pull, input.name, name);
+  }
+  if (pull === undefined) return;
+  pull.fromAgent = true;
+  if (input.targetDigest !== undefined) pull.digest ??= input.targetDigest;
+  finishPull(ctx, pull, 'done');
+}
+
+/** A provisional (agent-only) pull learns its name. Its id stays: ids are stable for the UI. */
+export function renamePull(pull: Pull, image: string, name: NonNullable<ReturnType<typeof parseImageName>>): void {
+  pull.image = image;
+  pull.name = name;
+  pull.provisional = false;
+}
+
+export function applyContentDeleted(node: NodeState, digest: string): void {
+  const blob = node.blobs.get(digest);
+  if (blob === undefined || blob.live) return;
+  // Pulls that used it keep their (finished) copy; a future pull gets a fresh blob.
+  node.blobs.delete(digest);
+}
+
+/** The node's pulls become `unknown` (see state.ts) until the agent reconnects and resyncs. */
+export function disconnectAgent(ctx: Context, node: NodeState): void {
+  node.agent = 'disconnected';
+  for (const pull of node.pulls) touch(ctx, pull);
+}

@@ -1,0 +1,179 @@
+// The engine's shared state and the lifecycle operations every input handler uses: finding or
+// creating nodes and pulls, finishing a pull exactly once, and retiring finished pulls from the
+// live view (their layers with them).
+import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
+import { BoundedMap } from './bounded.ts';
+import type { ImageName } from './image-name.ts';
+import { isActive, isCached, newNode, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { finishedRecord } from './views.ts';
+
+/** Distinct node+image keys whose attempt numbers are remembered (bounded; see docs/engine.md). */
+const ATTEMPT_KEYS = 100_000;
+
+export interface Context {
+  config: EngineConfig;
+  /** Engine time: the latest `at` seen (inputs older than this are clamped to it). */
+  now: number;
+  nodes: Map<string, NodeState>;
+  dirty: Set<Pull>;
+  finished: FinishedPull[];
+  removals: string[];
+  /** Finished pulls in finish order (engine time is monotonic, so also expiry order). */
+  retiring: Pull[];
+  retiringHead: number;
+  attempts: BoundedMap<number>;
+  /** Pods by uid, and per node the uids of pods with a container not started yet. */
+  pods: Map<string, PodRecord>;
+  waitingPods: Map<string, Set<string>>;
+  warnings: Map<string, number>;
+  warn: (kind: string) => void;
+}
+
+export function newContext(config: EngineConfig): Context {
+  const warnings = new Map<string, number>();
+  return {
+    config,
+    now: 0,
+    nodes: new Map(),
+    dirty: new Set(),
+    finished: [],
+    removals: [],
+    retiring: [],
+    retiringHead: 0,
+    attempts: new BoundedMap(ATTEMPT_KEYS),
+    pods: new Map(),
+    waitingPods: new Map(),
+    warnings,
+    warn: (kind) => warnings.set(kind, (warnings.get(kind) ?? 0) + 1),
+  };
+}
+
+export function nodeFor(ctx: Context, name: string): NodeState {
+  let node = ctx.nodes.get(name);
+  if (node === undefined) {
+    node = newNode(name);
+    ctx.nodes.set(name, node);
+  }
+  node.removed = false;
+  return node;
+}
+
+export function touch(ctx: Context, pull: Pull): void {
+  pull.updatedAt = ctx.now;
+  ctx.dirty.add(pull);
+}
+
+export function createPull(ctx: Context, node: NodeState, image: string, name: ImageName, provisional: boolean): Pull {
+  const key = `${node.name}/${name.canonical}`;
+  const attempt = (ctx.attempts.get(key) ?? 0) + 1;
+  ctx.attempts.set(key, attempt);
+  const pull: Pull = {
+    id: `${node.name}/${image}#${attempt}`,
+    node,
+    image,
+    name,
+    provisional,
+    blobs: [],
+    cached: null,
+    phases: {},
+    fromAgent: false,
+    fromEvents: false,
+    eventPods: new Map(),
+    peakRate: 0,
+    updatedAt: ctx.now,
+    lastSignature: '',
+    removed: false,
+  };
+  node.pulls.push(pull);
+  ctx.dirty.add(pull);
+  return pull;
+}
+
+/** The newest pull in the live view for this image on this node (active or recently finished). */
+export function latestPull(node: NodeState, canonical: string): Pull | undefined {
+  for (let i = node.pulls.length - 1; i >= 0; i--) {
+    const pull = node.pulls[i];
+    if (pull !== undefined && pull.name.canonical === canonical) return pull;
+  }
+  return undefined;
+}
+
+export function activePull(node: NodeState, canonical: string): Pull | undefined {
+  const pull = latestPull(node, canonical);
+  return pull !== undefined && isActive(pull) ? pull : undefined;
+}
+
+/** A pull reaches a terminal state once; its FinishedPull record is emitted here and only here. */
+export function finishPull(
+  ctx: Context,
+  pull: Pull,
+  terminal: Terminal,
+  error?: { reason: FailureReason; message: string },
+): void {
+  if (!isActive(pull)) return;
+  pull.terminal = terminal;
+  pull.error = error;
+  pull.phases.finishedAt = ctx.now;
+  if (terminal === 'done') {
+    // The image record exists: every blob of the pull is in the content store, including the
+    // final partial MiB that containerd never shows before a commit.
+    for (const blob of pull.blobs) if (!isCached(pull, blob)) creditCommitted(pull.node, blob, ctx.now);
+  }
+  touch(ctx, pull);
+  ctx.finished.push(finishedRecord(ctx, pull));
+  ctx.retiring.push(pull);
+}
+
+/** A blob is in the content store: count it at full size and stop tracking its ingest. */
+export function creditCommitted(node: NodeState, blob: Blob, at: number): void {
+  if (blob.live) endIngest(node, blob);
+  blob.committed = true;
+  blob.done = blob.size;
+  blob.finishedAt ??= at;
+}
+
+export function endIngest(node: NodeState, blob: Blob): void {
+  if (!blob.live) return;
+  blob.live = false;
+  blob.samples = null;
+  node.liveBlobs.delete(blob);
+  if (blob.kind === 'manifest' || blob.kind === 'index') node.liveMetadata = Math.max(0, node.liveMetadata - 1);
+}
+
+/** Drops a blob nobody needs any more (no pull in the live view claims it, no live ingest). */
+export function forgetBlobIfUnused(node: NodeState, blob: Blob): void {
+  // Identity check: after a content deletion the map may hold a newer blob for the same digest.
+  if (blob.owners.length === 0 && !blob.live && node.blobs.get(blob.digest) === blob) node.blobs.delete(blob.digest);
+}
+
+/** Removes finished pulls older than retainFinishedMs from the live view, with their layers. */
+export function retireExpired(ctx: Context): void {
+  const horizon = ctx.now - ctx.config.retainFinishedMs;
+  while (ctx.retiringHead < ctx.retiring.length) {
+    const pull = ctx.retiring[ctx.retiringHead];
+    if (pull === undefined || (pull.phases.finishedAt ?? 0) > horizon) break;
+    ctx.retiringHead++;
+    removePull(ctx, pull);
+  }
+  if (ctx.retiringHead > 1024 && ctx.retiringHead * 2 > ctx.retiring.length) {
+    ctx.retiring = ctx.retiring.slice(ctx.retiringHead);
+    ctx.retiringHead = 0;
+  }
+}
+
+function removePull(ctx: Context, pull: Pull): void {
+  if (pull.removed) return;
+  pull.removed = true;
+  const node = pull.node;
+  const index = node.pulls.indexOf(pull);
+  if (index >= 0) node.pulls.splice(index, 1);
+  for (const blob of pull.blobs) {
+    const at = blob.owners.indexOf(pull);
+    if (at >= 0) blob.owners.splice(at, 1);
+    if (blob.fetcher === pull) blob.fetcher = undefined;
+    forgetBlobIfUnused(node, blob);
+  }
+  ctx.dirty.delete(pull);
+  ctx.removals.push(pull.id);
+  if (node.removed && node.pulls.length === 0) ctx.nodes.delete(node.name);
+}

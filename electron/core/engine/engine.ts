@@ -1,0 +1,328 @@
+// createEngine: dispatches inputs to the handlers, owns the clock, the throughput series and the
+// change tracking behind drain(). See index.ts for the API and docs/engine.md for the model.
+import type {
+  EngineConfig,
+  EngineDelta,
+  EngineInput,
+  EngineWarnings,
+  NodeView,
+  PullView,
+  SeriesPoint,
+  ThroughputSeries,
+} from './types.ts';
+import {
+  applyContentDeleted,
+  applyGone,
+  applyImage,
+  applyIndex,
+  applyIngests,
+  applyManifest,
+  applySnapshot,
+  disconnectAgent,
+} from './agent-inputs.ts';
+import { newContext, nodeFor, retireExpired, type Context } from './context.ts';
+import { applyKubeletEvent, applyNodeRemoved, applyPod, newEventDedupe } from './kube-inputs.ts';
+import type { NodeState, Pull } from './model.ts';
+import { SeriesRing } from './series.ts';
+import { nodeRate, pullStatus, type PullStatus } from './state.ts';
+import { checkInput } from './validate.ts';
+import { nodeView, pullBytes, pullView } from './views.ts';
+
+export interface Engine {
+  /** Applies one input. Never throws: bad input is dropped or clamped with a counted warning. */
+  apply(input: EngineInput): void;
+  /** What changed since the previous drain. */
+  drain(): EngineDelta;
+  /** Every pull in the live view (active, and finished within retainFinishedMs). */
+  pulls(): PullView[];
+  nodes(): NodeView[];
+  series(): ThroughputSeries;
+  warnings(): EngineWarnings;
+  /** Sizes of every retained structure (for memory-bound tests and the benchmark). */
+  stats(): EngineStats;
+}
+
+export interface EngineStats {
+  nodes: number;
+  pulls: number;
+  blobs: number;
+  liveBlobs: number;
+  pods: number;
+  seriesRings: number;
+  pendingRetire: number;
+  dedupeKeys: number;
+  attemptKeys: number;
+}
+
+/** Inputs up to this much older than the engine clock are normal interleaving of the agent and
+ * kube streams; anything older counts as the clock going backwards. Both are clamped to now. */
+const REORDER_TOLERANCE_MS = 2_000;
+
+export function defaultEngineConfig(cluster: string): EngineConfig {
+  return {
+    cluster,
+    stallAfterMs: 10_000,
+    rateWindowMs: 5_000,
+    seriesBucketMs: 1_000,
+    seriesWindowMs: 10 * 60_000,
+    retainFinishedMs: 5 * 60_000,
+  };
+}
+
+function signature(status: PullStatus, pull: Pull): string {
+  const bytes = pullBytes(pull);
+  return `${status.state}|${status.waitingOn?.id ?? ''}|${status.rate.toPrecision(3)}|${bytes.done}|${bytes.total}`;
+}
+
+function nodeSignature(view: NodeView): string {
+  return `${view.agent}|${view.activePulls}|${view.rate.toPrecision(3)}|${view.agentVersion ?? ''}`;
+}
+
+class ThroughputRecorder {
+  readonly #ctx: Context;
+  readonly #capacity: number;
+  readonly #cluster: SeriesRing;
+  readonly #nodes = new Map<string, SeriesRing>();
+  #lastBucket = -1;
+  pendingCluster: SeriesPoint[] = [];
+  pendingNodes: Record<string, SeriesPoint[]> = {};
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+    this.#capacity = Math.max(1, Math.ceil(ctx.config.seriesWindowMs / ctx.config.seriesBucketMs));
+    this.#cluster = new SeriesRing(this.#capacity);
+  }
+
+  /** Samples every node's rate when the clock crosses a bucket boundary. */
+  advance(): void {
+    const { now, config } = this.#ctx;
+    const bucket = Math.floor(now / config.seriesBucketMs);
+    if (bucket <= this.#lastBucket) return;
+    const first = this.#lastBucket < 0;
+    this.#lastBucket = bucket;
+    if (first) return;
+    const at = bucket * config.seriesBucketMs;
+    let total = 0;
+    for (const node of this.#ctx.nodes.values()) {
+      const rate = nodeRate(node, now, config);
+      total += rate;
+      let ring = this.#nodes.get(node.name);
+      if (ring === undefined) {
+        if (rate <= 0) continue;
+        ring = new SeriesRing(this.#capacity);
+        this.#nodes.set(node.name, ring);
+      }
+      ring.push(at, rate);
+      this.#pending(node.name).push({ at, bytesPerSecond: rate });
+    }
+    for (const [name, ring] of this.#nodes) {
+      if (ring.lastActiveAt < at - config.seriesWindowMs || !this.#ctx.nodes.has(name)) this.#nodes.delete(name);
+    }
+    this.#cluster.push(at, total);
+    this.pendingCluster.push({ at, bytesPerSecond: total });
+    if (this.pendingCluster.length > this.#capacity) this.pendingCluster.shift();
+  }
+
+  #pending(name: string): SeriesPoint[] {
+    let points = this.pendingNodes[name];
+    if (points === undefined) {
+      points = [];
+      this.pendingNodes[name] = points;
+    }
+    // Bounded even if nobody drains: only the window matters.
+    if (points.length >= this.#capacity) points.shift();
+    return points;
+  }
+
+  takePending(): EngineDelta['series'] {
+    const out = { cluster: this.pendingCluster, nodes: this.pendingNodes };
+    this.pendingCluster = [];
+    this.pendingNodes = {};
+    return out;
+  }
+
+  get rings(): number {
+    return this.#nodes.size;
+  }
+
+  snapshot(): ThroughputSeries {
+    const nodes: Record<string, SeriesPoint[]> = {};
+    for (const [name, ring] of this.#nodes) nodes[name] = ring.points();
+    return { cluster: this.#cluster.points(), nodes };
+  }
+}
+
+export function createEngine(config: EngineConfig): Engine {
+  const ctx = newContext(config);
+  const dedupe = newEventDedupe();
+  const throughput = new ThroughputRecorder(ctx);
+
+  function advanceClock(at: number): void {
+    if (at < ctx.now) {
+      if (ctx.now - at > REORDER_TOLERANCE_MS) ctx.warn('clock-backwards');
+      return;
+    }
+    if (at === ctx.now) return;
+    ctx.now = at;
+    throughput.advance();
+    retireExpired(ctx);
+  }
+
+  function dispatch(input: EngineInput): void {
+    switch (input.type) {
+      case 'tick':
+        return;
+      case 'agent.connected': {
+        const node = nodeFor(ctx, input.node);
+        node.agent = 'connected';
+        node.agentVersion = input.agentVersion;
+        node.containerdVersion = input.containerdVersion;
+        for (const pull of node.pulls) ctx.dirty.add(pull);
+        return;
+      }
+      case 'agent.disconnected':
+        disconnectAgent(ctx, nodeFor(ctx, input.node));
+        return;
+      case 'agent.snapshot':
+        applySnapshot(ctx, nodeFor(ctx, input.node), input);
+        return;
+      case 'ingests.observed': {
+        const node = nodeFor(ctx, input.node);
+        if (node.agent === 'none') node.agent = 'connected';
+        applyIngests(ctx, node, input.ingests);
+        return;
+      }
+      case 'ingest.gone':
+        applyGone(ctx, nodeFor(ctx, input.node), input);
+        return;
+      case 'manifest.seen':
+        applyManifest(ctx, nodeFor(ctx, input.node), input);
+        return;
+      case 'index.seen':
+        applyIndex(ctx, nodeFor(ctx, input.node), input);
+        return;
+      case 'image.upserted':
+        applyImage(ctx, nodeFor(ctx, input.node), input);
+        return;
+      case 'content.deleted':
+        applyContentDeleted(nodeFor(ctx, input.node), input.digest);
+        return;
+      case 'kube.event':
+        applyKubeletEvent(ctx, dedupe, input);
+        return;
+      case 'kube.pod':
+        applyPod(ctx, input);
+        return;
+      case 'kube.node.removed':
+        applyNodeRemoved(ctx, input);
+        return;
+    }
+  }
+
+  function apply(raw: EngineInput): void {
+    const input = checkInput(raw, ctx.warn);
+    if (input === undefined) return;
+    try {
+      advanceClock(input.at);
+      dispatch(input);
+    } catch {
+      // A defect must not take the whole cluster view down with it; it is counted and visible.
+      ctx.warn('internal-error');
+    }
+  }
+
+  function activePullsChanged(upserts: PullView[]): void {
+    for (const node of ctx.nodes.values()) {
+      for (const pull of node.pulls) {
+        if (pull.terminal !== undefined || ctx.dirty.has(pull)) continue;
+        const status = pullStatus(pull, ctx.now, config);
+        const sig = signature(status, pull);
+        if (sig === pull.lastSignature) continue;
+        pull.lastSignature = sig;
+        pull.peakRate = Math.max(pull.peakRate, status.rate);
+        upserts.push(pullView(ctx, pull, status));
+      }
+    }
+  }
+
+  function changedNodes(): NodeView[] {
+    const out: NodeView[] = [];
+    for (const node of ctx.nodes.values()) {
+      if (node.removed) continue;
+      const view = nodeView(ctx, node);
+      const sig = nodeSignature(view);
+      if (sig === node.lastSignature) continue;
+      node.lastSignature = sig;
+      out.push(view);
+    }
+    return out;
+  }
+
+  function drain(): EngineDelta {
+    const upserts: PullView[] = [];
+    for (const pull of ctx.dirty) {
+      if (pull.removed) continue;
+      const status = pullStatus(pull, ctx.now, config);
+      pull.lastSignature = signature(status, pull);
+      pull.peakRate = Math.max(pull.peakRate, status.rate);
+      upserts.push(pullView(ctx, pull, status));
+    }
+    activePullsChanged(upserts);
+    ctx.dirty.clear();
+    const delta: EngineDelta = {
+      at: ctx.now,
+      upserts,
+      removals: ctx.removals,
+      finished: ctx.finished,
+      series: throughput.takePending(),
+      nodes: changedNodes(),
+    };
+    ctx.removals = [];
+    ctx.finished = [];
+    return delta;
+  }
+
+  function livePulls(): Pull[] {
+    const out: Pull[] = [];
+    for (const node of ctx.nodes.values()) out.push(...node.pulls);
+    return out;
+  }
+
+  return {
+    apply,
+    drain,
+    pulls: () => livePulls().map((pull) => pullView(ctx, pull)),
+    nodes: () => [...ctx.nodes.values()].filter((node: NodeState) => !node.removed).map((node) => nodeView(ctx, node)),
+    series: () => throughput.snapshot(),
+    stats: () => {
+      let pulls = 0;
+      let blobs = 0;
+      let liveBlobs = 0;
+      for (const node of ctx.nodes.values()) {
+        pulls += node.pulls.length;
+        blobs += node.blobs.size;
+        liveBlobs += node.liveBlobs.size;
+      }
+      return {
+        nodes: ctx.nodes.size,
+        pulls,
+        blobs,
+        liveBlobs,
+        pods: ctx.pods.size,
+        seriesRings: throughput.rings,
+        pendingRetire: ctx.retiring.length - ctx.retiringHead,
+        dedupeKeys: dedupe.size,
+        attemptKeys: ctx.attempts.size,
+      };
+    },
+    warnings: () => {
+      let total = 0;
+      const byKind: Record<string, number> = {};
+      for (const [kind, count] of ctx.warnings) {
+        total += count;
+        byKind[kind] = count;
+      }
+      return { total, byKind };
+    },
+  };
+}

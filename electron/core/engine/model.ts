@@ -1,0 +1,144 @@
+// The engine's internal, mutable model. Nothing here leaves the engine: views.ts turns it into the
+// plain-data outputs of types.ts.
+//
+// Identities: a Node owns Blobs keyed by digest (one containerd ingest per digest, whichever pull
+// started it) and Pulls (one per node + image + attempt). A Blob lists the Pulls that claim it
+// (via their manifests); its bytes are counted once per node however many pulls share it.
+import type {
+  ContainerStatusObserved,
+  FailureReason,
+  IngestKind,
+  PodRef,
+  PodWaiting,
+  PullPhases,
+  WorkloadRef,
+} from './types.ts';
+import type { ImageName } from './image-name.ts';
+import type { RateSamples } from './rate.ts';
+
+export type Terminal = 'done' | 'cached' | 'failed' | 'abandoned';
+
+export interface Blob {
+  digest: string;
+  kind: IngestKind;
+  mediaType: string;
+  /** Descriptor size (from the manifest, or the ingest's total before that). */
+  size: number;
+  committed: boolean;
+  /** An ingest for this digest is currently listed by containerd. */
+  live: boolean;
+  /** High-water mark of bytes fetched: what progress shows; never decreases. */
+  done: number;
+  /** Last offset containerd reported (may drop when an ingest restarts). */
+  lastOffset: number;
+  /** Rate samples; allocated only while the ingest is live (memory: most blobs are finished). */
+  samples: RateSamples | null;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Pulls whose manifest lists this blob. */
+  owners: Pull[];
+  /** The pull that fetches it: the first claimant (containerd lets one pull write a blob; the
+   * others wait on its ref lock). */
+  fetcher?: Pull;
+}
+
+export interface Pull {
+  id: string;
+  node: NodeState;
+  /** As requested (kubelet's text) or provisional `host/repo@digest`. */
+  image: string;
+  name: ImageName;
+  provisional: boolean;
+  /** Resolved digest: the index when the image is multi-platform, else the manifest. */
+  digest?: string;
+  manifestDigest?: string;
+  /** Manifests an index offers: a later manifest.seen for one of them belongs to this pull. */
+  childManifests?: Set<string>;
+  /** Config first, then layers, in manifest order. */
+  blobs: Blob[];
+  /** Blobs already in the content store when this pull's manifest was read (cached for this pull
+   * only: the same blob may have been downloaded by another pull). Null when none. */
+  cached: Set<Blob> | null;
+  terminal?: Terminal;
+  error?: { reason: FailureReason; message: string };
+  phases: PullPhases;
+  fromAgent: boolean;
+  fromEvents: boolean;
+  /** Pods attached by kubelet events: uid → container. Pods matched by status are added at view time. */
+  eventPods: Map<string, PodWaiting>;
+  /** Figures from a kubelet `Pulled` message (events-only mode has nothing better). */
+  kubelet?: { pullMs?: number; totalMs?: number; sizeBytes?: number };
+  peakRate: number;
+  updatedAt: number;
+  /** Change detection for drain(): state, rate and bytes as last emitted. */
+  lastSignature: string;
+  /** Removed from the live view (still referenced only by whoever holds it). */
+  removed: boolean;
+}
+
+export interface NodeState {
+  name: string;
+  agent: 'connected' | 'disconnected' | 'none';
+  agentVersion?: string;
+  containerdVersion?: string;
+  blobs: Map<string, Blob>;
+  /** Blobs with a live ingest: the only ones that can carry a rate (iterated for throughput). */
+  liveBlobs: Set<Blob>;
+  /** Live manifest/index ingests: a pull without a manifest on this node is resolving. */
+  liveMetadata: number;
+  /** Pulls in the live view (active and recently finished), oldest first. */
+  pulls: Pull[];
+  removed: boolean;
+  lastSignature: string;
+}
+
+/** A pod as last seen, for matching its waiting containers to pulls by node and image. */
+export interface PodRecord {
+  pod: PodRef;
+  node?: string;
+  workload?: WorkloadRef;
+  containers: ContainerStatusObserved[];
+}
+
+export function isCached(pull: Pull, blob: Blob): boolean {
+  return pull.cached !== null && pull.cached.has(blob);
+}
+
+export function isActive(pull: Pull): boolean {
+  return pull.terminal === undefined;
+}
+
+export function newNode(name: string): NodeState {
+  return {
+    name,
+    agent: 'none',
+    blobs: new Map(),
+    liveBlobs: new Set(),
+    liveMetadata: 0,
+    pulls: [],
+    removed: false,
+    lastSignature: '',
+  };
+}
+
+export function newBlob(digest: string, kind: IngestKind, size: number, mediaType: string): Blob {
+  return {
+    digest,
+    kind,
+    mediaType,
+    size,
+    committed: false,
+    live: false,
+    done: 0,
+    lastOffset: 0,
+    samples: null,
+    owners: [],
+  };
+}
+
+export function kindOfMediaType(mediaType: string): IngestKind {
+  if (/config/.test(mediaType)) return 'config';
+  if (/index|manifest\.list/.test(mediaType)) return 'index';
+  if (/manifest/.test(mediaType)) return 'manifest';
+  return 'layer';
+}

@@ -1,0 +1,84 @@
+// Per-ingest byte counting and rate estimation.
+//
+// containerd reports an ingest's offset in 1 MiB steps and stamps each write with updated_at (the
+// data file's mtime). Sampling offsets at arrival time would turn a steady 500 kB/s pull into a
+// saw-tooth of 0 and 1 MiB/s readings. Instead each sample is (updated_at, transferred): the time
+// containerd itself wrote the step. The rate is the bytes between the oldest and newest sample in
+// the window divided by the time between them — exact for steady flow, independent of poll timing.
+// Between two steps the reading holds; once more time has passed since the last step than a step
+// usually takes, it decays as bytes / (span + overdue), and reads 0 only after stallAfterMs without
+// progress (the stall threshold).
+//
+// `transferred` is monotonic: the sum of positive offset deltas. An ingest restarted from a lower
+// offset (a retry) adds nothing when it drops and counts again as it climbs, so no rate is ever
+// negative and none reads 0 while bytes move.
+
+const CAPACITY = 12;
+
+export interface RateSamples {
+  /** Node-clock times (containerd's updated_at) and transferred counters, a ring of CAPACITY. */
+  times: Float64Array;
+  bytes: Float64Array;
+  head: number;
+  count: number;
+  transferred: number;
+  /** Engine time when progress was last observed (drives stall and decay in the engine's clock). */
+  lastProgressAt: number;
+}
+
+export function newSamples(at: number, nodeTime: number, transferred: number): RateSamples {
+  const samples: RateSamples = {
+    times: new Float64Array(CAPACITY),
+    bytes: new Float64Array(CAPACITY),
+    head: 0,
+    count: 0,
+    transferred,
+    lastProgressAt: at,
+  };
+  push(samples, nodeTime, transferred);
+  return samples;
+}
+
+function push(samples: RateSamples, time: number, transferred: number): void {
+  samples.head = (samples.head + 1) % CAPACITY;
+  samples.times[samples.head] = time;
+  samples.bytes[samples.head] = transferred;
+  if (samples.count < CAPACITY) samples.count++;
+}
+
+function slot(samples: RateSamples, back: number): number {
+  return (samples.head - back + CAPACITY) % CAPACITY;
+}
+
+export function newestTime(samples: RateSamples): number {
+  return samples.times[samples.head] ?? 0;
+}
+
+/** Records that `delta` more bytes arrived, written by containerd at node time `nodeTime` and
+ * observed at engine time `at`. When the node clock did not advance (a repeated or bogus
+ * updated_at), the engine's elapsed time stands in so the span stays positive. */
+export function recordProgress(samples: RateSamples, delta: number, nodeTime: number, at: number): void {
+  const last = newestTime(samples);
+  const time = nodeTime > last ? nodeTime : last + Math.max(1, at - samples.lastProgressAt);
+  samples.transferred += delta;
+  samples.lastProgressAt = at;
+  push(samples, time, samples.transferred);
+}
+
+/** Bytes per second at engine time `now` over a window of `windowMs` (node-clock span). */
+export function rateAt(samples: RateSamples, now: number, windowMs: number, stallAfterMs: number): number {
+  const sinceProgress = now - samples.lastProgressAt;
+  if (samples.count < 2 || sinceProgress >= stallAfterMs) return 0;
+  const newest = samples.times[samples.head] ?? 0;
+  const newestBytes = samples.bytes[samples.head] ?? 0;
+  // Oldest sample still inside the window, but always at least the one before the newest.
+  let back = 1;
+  while (back + 1 < samples.count && newest - (samples.times[slot(samples, back + 1)] ?? 0) <= windowMs) back++;
+  const oldest = slot(samples, back);
+  const span = newest - (samples.times[oldest] ?? 0);
+  const moved = newestBytes - (samples.bytes[oldest] ?? 0);
+  if (span <= 0 || moved <= 0) return 0;
+  const usualStep = span / back;
+  const overdue = Math.max(0, sinceProgress - usualStep);
+  return (moved * 1000) / (span + overdue);
+}

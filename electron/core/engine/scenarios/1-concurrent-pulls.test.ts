@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { ALPHA, BASE_20M, BETA, BETA_10M, ALPHA_30M } from './lab-images.ts';
+import { fetchImage, Lab } from './timeline.ts';
+
+const RATE = 2_000_000;
+
+describe('1. two concurrent pulls on one node stay two pulls; a shared layer is counted once, shown under both', () => {
+  it('keeps alpha and beta apart with their names, shares base-20m and counts its bytes once on the node', () => {
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).pulling(BETA).manifest(ALPHA).manifest(BETA);
+    fetchImage(lab, ALPHA, RATE);
+    // ctr: beta's own layers download while alpha holds the shared ingest.
+    fetchImage(lab, BETA, RATE, { skip: [BASE_20M.digest] });
+    lab.run(4_000);
+
+    const pulls = lab.pulls();
+    expect(pulls.map((p) => p.image).sort()).toEqual([ALPHA.image, BETA.image]);
+    expect(pulls.some((p) => /__pulling__/.test(p.image))).toBe(false);
+    const alpha = lab.pull(ALPHA);
+    const beta = lab.pull(BETA);
+    const sharedInAlpha = alpha.layers.find((l) => l.digest === BASE_20M.digest);
+    const sharedInBeta = beta.layers.find((l) => l.digest === BASE_20M.digest);
+    expect(sharedInAlpha?.sharedWith).toEqual([beta.id]);
+    expect(sharedInBeta?.sharedWith).toEqual([alpha.id]);
+    expect(sharedInAlpha?.done).toBe(sharedInBeta?.done);
+
+    // Node throughput: base + alpha-30m + beta-10m, the shared layer once (≈ 3 × 2 MB/s).
+    const rateOf = (view: typeof alpha, digest: string) => view.layers.find((l) => l.digest === digest)?.rate ?? 0;
+    const expectedNode = rateOf(alpha, BASE_20M.digest) + rateOf(alpha, ALPHA_30M.digest) + rateOf(beta, BETA_10M.digest);
+    expect(lab.nodeRate()).toBeCloseTo(expectedNode, 0);
+    expect(lab.nodeRate()).toBeGreaterThan(3 * RATE * 0.9);
+    expect(lab.nodeRate()).toBeLessThan(3 * RATE * 1.1);
+    expect(lab.nodeRate()).toBeLessThan(alpha.rate + beta.rate);
+  });
+
+  it('holds ingests seen before any manifest per node and attributes them when the manifests arrive', () => {
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).pulling(BETA);
+    lab.fetch(ALPHA_30M, RATE).fetch(BETA_10M, RATE).run(3_000);
+    // No manifest yet: nothing is attributed, nothing merged; both pulls wait with no bytes.
+    expect(lab.pulls().map((p) => p.bytes.done)).toEqual([0, 0]);
+    expect(lab.nodeRate()).toBeGreaterThan(0);
+    lab.manifest(ALPHA).manifest(BETA).run(1_000);
+    expect(lab.pull(ALPHA).layers.find((l) => l.digest === ALPHA_30M.digest)?.done).toBeGreaterThanOrEqual(3 * 1_048_576);
+    expect(lab.pull(BETA).layers.find((l) => l.digest === BETA_10M.digest)?.done).toBeGreaterThanOrEqual(3 * 1_048_576);
+    expect(lab.pull(ALPHA).layers.some((l) => l.digest === BETA_10M.digest)).toBe(false);
+  });
+
+  it('names an agent-only (ctr) pull host/repo@digest, renames it from the image record, ignores sha256:<config> records', () => {
+    const lab = new Lab().connect();
+    lab.manifest(ALPHA);
+    fetchImage(lab, ALPHA, 20_000_000).run(1_000);
+    const provisional = lab.pulls();
+    expect(provisional).toHaveLength(1);
+    expect(provisional[0]?.image).toBe(`127.0.0.1/lab/alpha@${ALPHA.manifest}`);
+    lab.run(2_000);
+    lab.imageCreated(ALPHA.image, ALPHA.manifest).imageCreated(ALPHA.config.digest, ALPHA.manifest);
+    lab.imageCreated(`127.0.0.1:5001/lab/alpha@${ALPHA.manifest}`, ALPHA.manifest);
+    const pulls = lab.pulls();
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]).toMatchObject({ image: ALPHA.image, state: 'done', digest: ALPHA.manifest, id: provisional[0]?.id });
+    expect(lab.drain().finished).toHaveLength(1);
+  });
+});

@@ -1,0 +1,165 @@
+// Model → output data (types.ts): pull views, finished-pull records and node views.
+import type { FinishedPull, LayerView, NodeView, PodWaiting, PullView } from './types.ts';
+import type { Context } from './context.ts';
+import { parseImageName } from './image-name.ts';
+import { isCached, type NodeState, type PodRecord, type Pull } from './model.ts';
+import { blobRate, layerState, nodeRate, pullStatus, type PullStatus } from './state.ts';
+
+export interface PullBytes {
+  done: number;
+  total: number;
+  cached: number;
+  totalKnown: boolean;
+}
+
+/** Bytes of a pull: downloaded and total exclude cached blobs, which are counted apart. Without a
+ * manifest (events-only mode) the size from kubelet's `Pulled` message is all there is. */
+export function pullBytes(pull: Pull): PullBytes {
+  let done = 0;
+  let total = 0;
+  let cached = 0;
+  for (const blob of pull.blobs) {
+    if (isCached(pull, blob)) {
+      cached += blob.size;
+    } else {
+      total += blob.size;
+      done += Math.min(blob.done, blob.size);
+    }
+  }
+  const reported = pull.kubelet?.sizeBytes;
+  if (pull.manifestDigest === undefined && reported !== undefined) {
+    return { done: pull.terminal === 'done' ? reported : 0, total: reported, cached: 0, totalKnown: true };
+  }
+  return { done, total, cached, totalKnown: pull.manifestDigest !== undefined };
+}
+
+function source(pull: Pull): PullView['source'] {
+  if (pull.fromAgent && pull.fromEvents) return 'both';
+  return pull.fromAgent ? 'agent' : 'events';
+}
+
+function imageMatches(pull: Pull, image: string): boolean {
+  const name = parseImageName(image);
+  if (name === undefined) return false;
+  return pull.provisional ? name.sourceKey === pull.name.sourceKey : name.canonical === pull.name.canonical;
+}
+
+function waitingContainer(record: PodRecord, pull: Pull, container: string | undefined) {
+  return record.containers.find((c) => (container === undefined || c.name === container) && imageMatches(pull, c.image));
+}
+
+/** Pods waiting on a pull: those named by kubelet events for it, and those whose container status
+ * (same node, same image, not started) says they wait. A started or deleted pod is not waiting. */
+export function podsOf(ctx: Context, pull: Pull): PodWaiting[] {
+  const out = new Map<string, PodWaiting>();
+  for (const [uid, attached] of pull.eventPods) {
+    const record = ctx.pods.get(uid);
+    const status = record === undefined ? undefined : waitingContainer(record, pull, attached.container);
+    if (status?.started === true) continue;
+    out.set(uid, {
+      ...attached,
+      workload: record?.workload ?? attached.workload,
+      waitingReason: status?.waitingReason ?? attached.waitingReason,
+    });
+  }
+  for (const uid of ctx.waitingPods.get(pull.node.name) ?? []) {
+    const record = ctx.pods.get(uid);
+    if (record === undefined || out.has(uid)) continue;
+    const status = waitingContainer(record, pull, undefined);
+    if (status === undefined || status.started) continue;
+    out.set(uid, { pod: record.pod, workload: record.workload, container: status.name, waitingReason: status.waitingReason });
+  }
+  return [...out.values()];
+}
+
+function layerViews(ctx: Context, pull: Pull): LayerView[] {
+  const { now, config } = ctx;
+  return pull.blobs.map((blob) => ({
+    digest: blob.digest,
+    mediaType: blob.mediaType,
+    size: blob.size,
+    done: isCached(pull, blob) ? blob.size : Math.min(blob.done, blob.size),
+    state: layerState(pull, blob, now, config),
+    rate: blob.live ? blobRate(blob, pull.node, now, config) : 0,
+    startedAt: blob.startedAt,
+    finishedAt: blob.finishedAt,
+    sharedWith: blob.owners.filter((owner) => owner !== pull).map((owner) => owner.id),
+  }));
+}
+
+export function pullView(ctx: Context, pull: Pull, status: PullStatus = pullStatus(pull, ctx.now, ctx.config)): PullView {
+  const bytes = pullBytes(pull);
+  const remaining = bytes.total - bytes.done;
+  return {
+    id: pull.id,
+    cluster: ctx.config.cluster,
+    node: pull.node.name,
+    image: pull.image,
+    registry: pull.name.registry,
+    repository: pull.name.repository,
+    digest: pull.digest,
+    state: status.state,
+    waitingOn: status.waitingOn?.id,
+    phases: { ...pull.phases },
+    bytes,
+    rate: status.rate,
+    etaSeconds: status.rate > 0 && bytes.totalKnown ? Math.max(0, remaining) / status.rate : null,
+    layers: layerViews(ctx, pull),
+    pods: podsOf(ctx, pull),
+    error: pull.error === undefined ? undefined : { ...pull.error },
+    source: source(pull),
+    updatedAt: pull.updatedAt,
+  };
+}
+
+/** The history record of a pull, built once when it reaches its terminal state. */
+export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
+  const { phases } = pull;
+  const finishedAt = phases.finishedAt ?? ctx.now;
+  const bytes = pullBytes(pull);
+  const kubelet = pull.kubelet;
+  const startedAt = phases.downloadingAt ?? phases.resolvingAt;
+  const downloadEnd = phases.unpackingAt ?? finishedAt;
+  const downloadMs = kubelet?.pullMs ?? (phases.downloadingAt === undefined ? undefined : downloadEnd - phases.downloadingAt);
+  const kubeletWait = kubelet?.totalMs !== undefined && kubelet.pullMs !== undefined ? kubelet.totalMs - kubelet.pullMs : undefined;
+  const waitMs = kubeletWait ?? (phases.queuedAt !== undefined && startedAt !== undefined ? startedAt - phases.queuedAt : undefined);
+  const downloaded = pull.terminal === 'done' || pull.terminal === 'cached' ? bytes.done : Math.min(bytes.done, bytes.total);
+  return {
+    id: pull.id,
+    cluster: ctx.config.cluster,
+    node: pull.node.name,
+    image: pull.image,
+    registry: pull.name.registry,
+    repository: pull.name.repository,
+    digest: pull.digest,
+    state: pull.terminal ?? 'abandoned',
+    error: pull.error === undefined ? undefined : { ...pull.error },
+    queuedAt: phases.queuedAt,
+    startedAt,
+    finishedAt,
+    waitMs,
+    downloadMs,
+    unpackMs: phases.unpackingAt === undefined ? undefined : finishedAt - phases.unpackingAt,
+    bytesTotal: bytes.total,
+    bytesDownloaded: downloaded,
+    bytesCached: bytes.cached,
+    avgRate: downloadMs !== undefined && downloadMs > 0 ? (downloaded * 1000) / downloadMs : 0,
+    peakRate: pull.peakRate,
+    layerCount: pull.blobs.filter((blob) => blob.kind !== 'config').length,
+    pods: podsOf(ctx, pull),
+    source: source(pull),
+  };
+}
+
+export function nodeView(ctx: Context, node: NodeState): NodeView {
+  let activePulls = 0;
+  for (const pull of node.pulls) if (pull.terminal === undefined) activePulls++;
+  return {
+    name: node.name,
+    agent: node.agent,
+    agentVersion: node.agentVersion,
+    containerdVersion: node.containerdVersion,
+    activePulls,
+    rate: nodeRate(node, ctx.now, ctx.config),
+  };
+}

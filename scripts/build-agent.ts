@@ -1,0 +1,77 @@
+// Bundles the agent into ONE self-contained ES module, out/agent/pulltrace-agent.mjs, that runs with
+// plain `node` on a stock Node 24 image (no npm install, no proto files: they are embedded as a
+// protobufjs JSON root), and writes its sha256 beside it (pulltrace-agent.mjs.sha256, `sha256sum`
+// format) for the content-hashed ConfigMap install. Usage: node scripts/build-agent.ts [--outdir DIR]
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build, type Plugin } from 'esbuild';
+import { PROTO_FILES, loadProtoRoot } from '../agent/src/proto-definitions.ts';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+/** Replaces the file-reading proto loader with one that carries the same Root as JSON. */
+function embedProtos(): Plugin {
+  const json = JSON.stringify(loadProtoRoot().toJSON());
+  return {
+    name: 'embed-protos',
+    setup(b) {
+      b.onLoad({ filter: /agent[\\/]src[\\/]proto-definitions\.ts$/ }, () => ({
+        loader: 'ts',
+        contents: [
+          `import protobuf from 'protobufjs';`,
+          `export const PROTO_FILES = ${JSON.stringify(PROTO_FILES)};`,
+          `const EMBEDDED = ${json};`,
+          `export function loadProtoRoot(): protobuf.Root { return protobuf.Root.fromJSON(EMBEDDED).resolveAll() as protobuf.Root; }`,
+        ].join('\n'),
+      }));
+    },
+  };
+}
+
+/** zod's `z.locales` namespace drags ~400 KiB of translations into the bundle; the agent never
+ * uses it (English, the default, is registered by zod's schemas module on its own). */
+function dropZodLocales(): Plugin {
+  return {
+    name: 'drop-zod-locales',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+        /[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'empty' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+    },
+  };
+}
+
+export async function buildAgent(outdir: string): Promise<{ file: string; sha256: string; bytes: number }> {
+  mkdirSync(outdir, { recursive: true });
+  const file = join(outdir, 'pulltrace-agent.mjs');
+  await build({
+    entryPoints: [join(repo, 'agent/src/main.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    plugins: [embedProtos(), dropZodLocales()],
+    // CommonJS dependencies (grpc-js, protobufjs) call require(): give the ES module one
+    banner: { js: "import { createRequire as __pulltraceCreateRequire } from 'node:module'; const require = __pulltraceCreateRequire(import.meta.url);" },
+    // a ConfigMap holds at most 1 MiB: minify (keeping names, so stack traces in pod logs stay readable)
+    minify: true,
+    keepNames: true,
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
+  const content = readFileSync(file);
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  writeFileSync(`${file}.sha256`, `${sha256}  ${basename(file)}\n`);
+  return { file, sha256, bytes: content.length };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
+  const result = await buildAgent(resolve(values.outdir ?? join(repo, 'out/agent')));
+  console.log(`${result.file} ${(result.bytes / 1024).toFixed(0)} KiB sha256 ${result.sha256}`);
+}

@@ -79,6 +79,6 @@ export function rateAt(samples: RateSamples, now: number, windowMs: number, stal
   const moved = newestBytes - (samples.bytes[oldest] ?? 0);
   if (span <= 0 || moved <= 0) return 0;
   const usualStep = span / back;
-  const overdue = Math.max(0, sinceProgress - usualStep);
+  const overdue = sinceProgress;
   return (moved * 1000) / (span + overdue);
 }

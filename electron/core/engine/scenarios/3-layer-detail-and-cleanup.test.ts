@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ALPHA, ALPHA_30M, BASE_20M } from './lab-images.ts';
+import { fetchImage, Lab } from './timeline.ts';
+
+describe('3. per-layer rate and media type are populated; per-layer state leaves with its pull', () => {
+  it('reports each layer with its media type, size, bytes, state and own rate', () => {
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).manifest(ALPHA).fetch(ALPHA.config, 1e6).fetch(BASE_20M, 2_000_000).fetch(ALPHA_30M, 1_000_000).run(6_000);
+    const layers = lab.pull(ALPHA).layers;
+    expect(layers.map((l) => l.digest)).toEqual([ALPHA.config.digest, ...ALPHA.layers.map((l) => l.digest)]);
+    expect(layers[0]).toMatchObject({ mediaType: 'application/vnd.oci.image.config.v1+json', state: 'done', done: 880 });
+    const base = layers.find((l) => l.digest === BASE_20M.digest);
+    const alpha30 = layers.find((l) => l.digest === ALPHA_30M.digest);
+    expect(base).toMatchObject({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: BASE_20M.size, state: 'downloading' });
+    expect(base?.rate).toBeGreaterThan(1.9e6);
+    expect(base?.rate).toBeLessThan(2.1e6);
+    expect(alpha30?.rate).toBeGreaterThan(0.95e6);
+    expect(alpha30?.rate).toBeLessThan(1.05e6);
+    expect(layers.filter((l) => l.state === 'pending')).toHaveLength(2);
+  });
+
+  it('drops the pull and its layers from the live view after retainFinishedMs', () => {
+    const lab = new Lab({ retainFinishedMs: 60_000 }).connect();
+    lab.pulling(ALPHA).manifest(ALPHA);
+    fetchImage(lab, ALPHA, 20_000_000).run(3_000).imageCreated(ALPHA.image, ALPHA.manifest);
+    const id = lab.pull(ALPHA).id;
+    expect(lab.engine.stats().blobs).toBe(5);
+    lab.drain();
+    lab.run(61_000);
+    expect(lab.pulls()).toEqual([]);
+    expect(lab.engine.stats()).toMatchObject({ pulls: 0, blobs: 0, liveBlobs: 0, pendingRetire: 0 });
+    expect(lab.drain().removals).toEqual([id]);
+  });
+});

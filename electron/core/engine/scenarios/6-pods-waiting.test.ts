@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { ContainerStatusObserved, PodRef } from '../types.ts';
+import { ALPHA, BIG } from './lab-images.ts';
+import { Lab, pod } from './timeline.ts';
+
+function podStatus(lab: Lab, ref: PodRef, container: Partial<ContainerStatusObserved>, options: { deleted?: boolean; node?: string } = {}): void {
+  lab.send({
+    type: 'kube.pod',
+    at: lab.now,
+    pod: ref,
+    node: options.node ?? 'node-a',
+    workload: { kind: 'Deployment', name: ref.name.replace(/-\d+$/, '') },
+    deleted: options.deleted ?? false,
+    containers: [{ name: 'app', image: ALPHA.image, started: false, ...container }],
+  });
+}
+
+describe('6. pods and workloads waiting on a pull are attached, from events and from pod status', () => {
+  it('attaches the pod named by kubelet events and pods whose status waits on the same image on that node', () => {
+    const lab = new Lab().connect();
+    const web1 = pod('web-1');
+    const web2 = pod('web-2');
+    const other = pod('api-1');
+    lab.pulling(ALPHA, { pod: web1 });
+    podStatus(lab, web1, { waitingReason: 'ContainerCreating' });
+    podStatus(lab, web2, { waitingReason: 'ContainerCreating' });
+    podStatus(lab, other, { waitingReason: 'ContainerCreating' }, { node: 'node-b' });
+    const pods = lab.pull(ALPHA).pods;
+    expect(pods.map((p) => p.pod.name).sort()).toEqual(['web-1', 'web-2']);
+    expect(pods.find((p) => p.pod.name === 'web-1')).toMatchObject({ workload: { kind: 'Deployment', name: 'web' }, container: 'app', waitingReason: 'ContainerCreating' });
+  });
+
+  it('removes a pod once its container started or it was deleted', () => {
+    const lab = new Lab().connect();
+    const web1 = pod('web-1');
+    const web2 = pod('web-2');
+    lab.pulling(ALPHA, { pod: web1 }).pulling(ALPHA, { pod: web2 });
+    expect(lab.pull(ALPHA).pods).toHaveLength(2);
+    podStatus(lab, web1, { started: true });
+    podStatus(lab, web2, {}, { deleted: true });
+    expect(lab.pull(ALPHA).pods).toEqual([]);
+    const upserted = lab.drain().upserts.find((p) => p.image === ALPHA.image);
+    expect(upserted?.pods).toEqual([]);
+  });
+
+  it('attaches pods in ErrImagePull and ImagePullBackOff to the failed pull', () => {
+    const lab = new Lab().connect();
+    const web1 = pod('web-1');
+    const web2 = pod('web-2');
+    lab.pulling(BIG, { pod: web1 }).kubelet('Failed', `Failed to pull image "${BIG.image}": 401 Unauthorized`, { pod: web1 });
+    lab.send({
+      type: 'kube.pod', at: lab.now, pod: web2, node: 'node-a', deleted: false,
+      containers: [{ name: 'app', image: BIG.image, started: false, waitingReason: 'ImagePullBackOff', waitingMessage: `Back-off pulling image "${BIG.image}"` }],
+    });
+    lab.send({
+      type: 'kube.pod', at: lab.now, pod: web1, node: 'node-a', deleted: false,
+      containers: [{ name: 'app', image: BIG.image, started: false, waitingReason: 'ErrImagePull' }],
+    });
+    const failed = lab.pull(BIG);
+    expect(failed.state).toBe('failed');
+    expect(failed.pods.map((p) => [p.pod.name, p.waitingReason]).sort()).toEqual([['web-1', 'ErrImagePull'], ['web-2', 'ImagePullBackOff']]);
+    expect(lab.drain().finished).toHaveLength(1);
+  });
+});

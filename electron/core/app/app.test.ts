@@ -2,21 +2,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineConfig, EngineDelta, EngineInput } from '../engine/types.ts';
-import { commandResultSchemas, type Command, type CommandType } from '../bridge/contract.ts';
+import type { EngineDelta, EngineInput } from '../engine/types.ts';
+import { commandResultSchemas, type Command, type CommandValue } from '../bridge/contract.ts';
 import type { CoreUpdate } from '../bridge/updates.ts';
 import { createApp, type App } from './app.ts';
 import type { PullEngine } from './ports.ts';
 
 // A recording engine: the app's wiring is under test here, not the engine's logic.
-function recordingEngine(config: EngineConfig, seen: EngineInput[]): PullEngine {
+function recordingEngine(cluster: string, seen: EngineInput[]): PullEngine {
   let pending: EngineDelta = { at: 0, upserts: [], removals: [], finished: [], series: { cluster: [], nodes: {} }, nodes: [] };
   return {
     apply(input) {
       seen.push(input);
       if (input.type === 'agent.connected') {
         pending.upserts.push({
-          id: `${input.node}/img#1`, cluster: config.cluster, node: input.node, image: 'img', registry: 'r', repository: 'img',
+          id: `${input.node}/img#1`, cluster, node: input.node, image: 'img', registry: 'r', repository: 'img',
           state: 'failed', phases: {}, bytes: { done: 0, total: 1, cached: 0, totalKnown: true }, rate: 0, etaSeconds: null,
           layers: [], pods: [], source: 'agent', updatedAt: input.at, error: { reason: 'auth', message: 'denied' },
         });
@@ -47,10 +47,10 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function ok<T extends CommandType>(a: App, command: Extract<Command, { type: T }>) {
+async function ok<C extends Command>(a: App, command: C): Promise<CommandValue<C['type']>> {
   const result = await a.handle(command);
   if (!result.ok) throw new Error(`${command.type}: ${result.error.code} ${result.error.message}`);
-  return commandResultSchemas[command.type].parse(result.value);
+  return commandResultSchemas[command.type].parse(result.value) as CommandValue<C['type']>;
 }
 
 describe('app', () => {

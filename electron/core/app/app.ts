@@ -3,7 +3,8 @@
 // renderer's commands. Runs under plain Node (serve mode, tests) and inside Electron's main process.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { EngineConfig, EngineDelta } from '../engine/types.ts';
+import { createEngine, defaultEngineConfig } from '../engine/index.ts';
+import type { EngineDelta } from '../engine/types.ts';
 import type { ClusterStatus, Command, CommandResult, PullNotification, SnapshotMessage } from '../bridge/contract.ts';
 import type { CommandHandler } from '../bridge/session.ts';
 import type { CoreStateSource, CoreUpdate } from '../bridge/updates.ts';
@@ -15,7 +16,8 @@ import { createSessionHistory } from './session-history.ts';
 import { createSettingsStore, type SettingsStore } from './settings.ts';
 
 export interface AppOptions {
-  engine: EngineFactory;
+  /** One engine per cluster; the real engine with its default configuration unless given. */
+  engine?: EngineFactory;
   /** Folder of `.ndjson` recordings for the replay demo. */
   recordingsDir?: string;
   contexts?: ContextSource;
@@ -23,7 +25,6 @@ export interface AppOptions {
   installer?: AgentInstaller;
   history?: HistoryStore;
   settings?: SettingsStore;
-  engineConfig?: Partial<Omit<EngineConfig, 'cluster'>>;
   /** How often engines are drained into the bridge (the bridge coalesces further to ≤ 10 Hz). */
   drainEveryMs?: number;
 }
@@ -36,14 +37,6 @@ export interface App extends CoreStateSource, CommandHandler {
   /** Stops every player, connection and timer. */
   close(): Promise<void>;
 }
-
-export const defaultEngineConfig: Omit<EngineConfig, 'cluster'> = {
-  stallAfterMs: 15_000,
-  rateWindowMs: 3_000,
-  seriesBucketMs: 1_000,
-  seriesWindowMs: 300_000,
-  retainFinishedMs: 120_000,
-};
 
 interface ClusterRuntime {
   status: ClusterStatus;
@@ -63,7 +56,7 @@ export function createApp(options: AppOptions): App {
     for (const listener of listeners) listener(update);
   };
 
-  const newEngine = (cluster: string): PullEngine => options.engine({ ...defaultEngineConfig, ...options.engineConfig, cluster });
+  const newEngine = options.engine ?? ((cluster: string): PullEngine => createEngine(defaultEngineConfig(cluster)));
 
   const setStatus = (runtime: ClusterRuntime, patch: Partial<ClusterStatus>): void => {
     runtime.status = { ...runtime.status, ...patch };

@@ -1,7 +1,7 @@
 // The seams of the composition root: what the app needs from the engine, the kube layer, the agent
 // installer and the history store. Each backend is optional except the engine; a command whose
 // backend is absent answers `not-available` instead of pretending to work.
-import type { EngineConfig, EngineDelta, EngineInput, FinishedPull, NodeView, PullView, ThroughputSeries } from '../engine/types.ts';
+import type { EngineDelta, EngineInput, FinishedPull, NodeView, PullView, ThroughputSeries } from '../engine/types.ts';
 import type { ClusterStatus, ContextList, HistoryQuery, ManifestPreview } from '../bridge/contract.ts';
 
 /** The engine's API (electron/core/engine `createEngine`). */
@@ -13,7 +13,7 @@ export interface PullEngine {
   nodes(): NodeView[];
   series(): ThroughputSeries;
 }
-export type EngineFactory = (config: EngineConfig) => PullEngine;
+export type EngineFactory = (cluster: string) => PullEngine;
 
 /** A live connection to one cluster, owned by the kube layer: it feeds the engine's inputs and
  * reports its status until closed (closing stops watches, streams and port-forwards). */

@@ -3,20 +3,21 @@
 // store of electron/core/history is plugged in through the same HistoryStore port.
 import { stringify } from 'csv-stringify/sync';
 import type { FinishedPull } from '../engine/types.ts';
-import { historyQuerySchema, type HistoryQuery } from '../bridge/contract.ts';
+import type { HistoryQuery } from '../bridge/contract.ts';
 import type { HistoryRows, HistoryStore } from './ports.ts';
 
 const csvColumns = [
   'cluster', 'node', 'image', 'digest', 'state', 'error', 'queuedAt', 'startedAt', 'finishedAt',
   'waitMs', 'downloadMs', 'unpackMs', 'bytesTotal', 'bytesDownloaded', 'bytesCached', 'avgRate', 'peakRate', 'layerCount', 'pods',
 ] as const;
+const defaultLimit = 500;
 
 export function createSessionHistory(capacity = 20_000): HistoryStore {
   // Oldest first; trimming from the front keeps the newest `capacity` pulls.
   const pulls: FinishedPull[] = [];
 
-  const select = (query: HistoryQuery): HistoryRows => {
-    const q = historyQuerySchema.parse(query);
+  const select = (q: HistoryQuery): HistoryRows => {
+    const limit = q.limit ?? defaultLimit;
     const text = q.text?.toLowerCase();
     const rows: FinishedPull[] = [];
     for (let i = pulls.length - 1; i >= 0; i--) {
@@ -27,7 +28,7 @@ export function createSessionHistory(capacity = 20_000): HistoryStore {
       if (q.from !== undefined && p.finishedAt < q.from) continue;
       if (q.to !== undefined && p.finishedAt > q.to) continue;
       if (text !== undefined && !matchesText(p, text)) continue;
-      if (rows.length === q.limit) return { rows, truncated: true };
+      if (rows.length === limit) return { rows, truncated: true };
       rows.push(p);
     }
     return { rows, truncated: false };

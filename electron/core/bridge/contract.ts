@@ -201,9 +201,10 @@ export const historyQuerySchema = z.object({
   state: z.enum(['done', 'cached', 'failed', 'abandoned']).optional(),
   from: z.number().optional(),
   to: z.number().optional(),
-  limit: z.number().int().min(1).max(10_000).default(500),
+  /** At most this many rows (the store's default when absent). */
+  limit: z.number().int().min(1).max(10_000).optional(),
 });
-export type HistoryQuery = z.input<typeof historyQuerySchema>;
+export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
 export const agentActionSchema = z.enum(['install', 'upgrade', 'uninstall']);
 export const manifestPreviewSchema = z.object({

@@ -363,5 +363,15 @@ export interface BridgeApi {
   invoke<T extends CommandType>(command: CommandOf<T>): Promise<CommandResult<T>>;
 }
 
+/** What the Electron preload exposes as `window.pulltrace` — and nothing else. The renderer builds
+ * its BridgeApi on top of it exactly as it does on a WebSocket. */
+export interface PreloadApi {
+  /** Tells the core the renderer is listening: it answers with hello + snapshot. */
+  ready(): void;
+  send(request: CommandRequest): void;
+  onMessage(listener: (message: ServerMessage) => void): () => void;
+}
+export const PRELOAD_GLOBAL = 'pulltrace';
+
 /** The IPC channel names (Electron transport). */
 export const IPC_CHANNELS = { command: 'pulltrace:command', message: 'pulltrace:message', ready: 'pulltrace:ready' } as const;

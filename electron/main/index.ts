@@ -1,0 +1,91 @@
+// The Electron shell: thin glue around the core (electron/core/app). One window with saved bounds,
+// a single instance, the app menu, native notifications, the CSV save dialog, and a clean quit that
+// stops the core (streams, watches, port-forwards) before the process exits.
+import { app, BrowserWindow, dialog, Menu, Notification, screen, session } from 'electron';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApp } from '../core/app/app.ts';
+import { kubeconfigContexts } from '../core/app/kube-contexts.ts';
+import { createSettingsStore } from '../core/app/settings.ts';
+import { withSaveDialog } from './csv-export.ts';
+import { registerIpcBridge } from './ipc.ts';
+import { menuTemplate } from './menu.ts';
+import { registerAppScheme, serveRenderer } from './renderer-protocol.ts';
+import { APP_ORIGIN, createWebPreferences, hardenContents, hardenSession } from './security.ts';
+import { defaultSize, loadBounds, saveBounds } from './window-state.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const devUrl = process.env.ELECTRON_RENDERER_URL;
+// Packaged: recordings ship as an extra resource; in a checkout they are in fixtures/.
+const recordingsDir = app.isPackaged ? path.join(process.resourcesPath, 'recordings') : path.join(here, '..', '..', 'fixtures', 'recordings');
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  registerAppScheme();
+  void app.whenReady().then(start);
+}
+
+async function start(): Promise<void> {
+  const userData = app.getPath('userData');
+  const core = createApp({
+    recordingsDir,
+    contexts: kubeconfigContexts(),
+    settings: createSettingsStore(path.join(userData, 'settings.json')),
+  });
+  const handler = withSaveDialog(core, async (defaultName) => {
+    const window = BrowserWindow.getFocusedWindow();
+    const options = { defaultPath: defaultName, filters: [{ name: 'CSV', extensions: ['csv'] }] };
+    const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+    return result.canceled ? undefined : result.filePath;
+  });
+  const unregister = registerIpcBridge(core, handler, {
+    appVersion: app.getVersion(),
+    devUrl,
+    onRejected: (reason) => console.warn(`[pulltrace] ${reason}`),
+  });
+  core.onNotification((n) => {
+    if (!Notification.isSupported()) return;
+    const title = n.kind === 'failed' ? 'Pull failed' : n.kind === 'stalled' ? 'Pull stalled' : 'Pull finished';
+    new Notification({ title, body: n.message, silent: n.kind === 'finished' }).show();
+  });
+
+  hardenSession(session.defaultSession);
+  app.on('web-contents-created', (_event, contents) => hardenContents(contents, devUrl));
+  serveRenderer(path.join(here, '..', 'renderer'));
+  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(process.platform, app.getName(), devUrl !== undefined)));
+
+  const boundsFile = path.join(userData, 'window.json');
+  const window = createWindow(boundsFile);
+  app.on('second-instance', () => {
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    quitting = true;
+    event.preventDefault();
+    unregister();
+    void core.close().finally(() => app.exit(0));
+  });
+  app.on('window-all-closed', () => app.quit());
+}
+
+function createWindow(boundsFile: string): BrowserWindow {
+  const saved = loadBounds(boundsFile, screen.getAllDisplays().map((d) => d.workArea));
+  const window = new BrowserWindow({
+    ...(saved ? { x: saved.x, y: saved.y, width: saved.width, height: saved.height } : defaultSize),
+    minWidth: 800,
+    minHeight: 500,
+    show: false,
+    title: 'pulltrace',
+    webPreferences: createWebPreferences(path.join(here, '..', 'preload', 'index.cjs')),
+  });
+  if (saved?.maximized) window.maximize();
+  window.once('ready-to-show', () => window.show());
+  window.on('close', () => saveBounds(boundsFile, { ...window.getNormalBounds(), maximized: window.isMaximized() }));
+  void window.loadURL(devUrl ?? `${APP_ORIGIN}/index.html`);
+  return window;
+}

@@ -5,9 +5,10 @@
 // saw-tooth of 0 and 1 MiB/s readings. Instead each sample is (updated_at, transferred): the time
 // containerd itself wrote the step. The rate is the bytes between the oldest and newest sample in
 // the window divided by the time between them — exact for steady flow, independent of poll timing.
-// Between two steps the reading holds; once more time has passed since the last step than a step
-// usually takes, it decays as bytes / (span + overdue), and reads 0 only after stallAfterMs without
-// progress (the stall threshold).
+// Between two steps the reading holds; once more time has passed since the last step than two
+// usual step intervals (one for the step, one for the poll that has to notice it), it decays as
+// bytes / (span + overdue), and reads 0 only after stallAfterMs without progress (the stall
+// threshold).
 //
 // `transferred` is monotonic: the sum of positive offset deltas. An ingest restarted from a lower
 // offset (a retry) adds nothing when it drops and counts again as it climbs, so no rate is ever
@@ -79,6 +80,6 @@ export function rateAt(samples: RateSamples, now: number, windowMs: number, stal
   const moved = newestBytes - (samples.bytes[oldest] ?? 0);
   if (span <= 0 || moved <= 0) return 0;
   const usualStep = span / back;
-  const overdue = sinceProgress;
+  const overdue = Math.max(0, sinceProgress - 2 * usualStep);
   return (moved * 1000) / (span + overdue);
 }

@@ -72,7 +72,7 @@ export function pullStatus(pull: Pull, now: number, config: EngineConfig): PullS
   if (allFetched) return { state: 'unpacking', rate: 0 };
   if (!ownLive) {
     const blocker = blockingPull(pull);
-    if (blocker === null) return { state: 'waiting', rate, waitingOn: blocker };
+    if (blocker !== undefined) return { state: 'waiting', rate, waitingOn: blocker };
   }
   if (anyLive) return { state: anyMoving ? 'downloading' : 'stalled', rate };
   return { state: pull.phases.downloadingAt === undefined ? 'resolving' : 'downloading', rate };

@@ -1,0 +1,209 @@
+// Engine benchmark: a synthetic stream of 2,000 nodes × 20 active layers, each reported twice a
+// second, for 70 simulated seconds (10 s warm-up + 60 s measured). Every node runs 5 pulls of 20
+// layers (10 k pulls, 200 k layers in the window), 4 layers of each pull downloading at a time at a
+// fixed per-layer rate; finished layers commit (ingest.gone), the next starts; finished pulls get
+// their image record and a new pull starts on the node.
+//
+// Figures (bench/results/engine.json):
+//   cpu_fraction_of_core  engine CPU time (apply + a drain per simulated second) ÷ simulated time
+//   decode_ratio          engine CPU time ÷ CPU time to merely JSON.parse the same frames
+//   rss_mib               peak RSS with the 10 k pulls / 200 k layers in the window
+//   rate_error_pct        mean |estimated − true| ÷ true of pull rates, steady state (layers
+//                         running for more than the rate window), sampled every 5 s
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEngine, defaultEngineConfig } from '../electron/core/engine/index.ts';
+import type { EngineInput, IngestStatus } from '../electron/core/engine/types.ts';
+
+const NODES = 2_000;
+const PULLS_PER_NODE = 5;
+const LAYERS_PER_PULL = 20;
+const ACTIVE_PER_PULL = 4;
+const FRAME_MS = 500;
+const WARMUP_MS = 10_000;
+const MEASURED_MS = 60_000;
+const MiB = 1_048_576;
+const T0 = 1_790_000_000_000;
+const RATES = [1_000_000, 1_500_000, 2_000_000, 3_000_000, 4_000_000];
+
+interface Layer {
+  digest: string;
+  size: number;
+  rate: number;
+  startedAt: number;
+  done: boolean;
+}
+
+interface SimPull {
+  image: string;
+  manifest: string;
+  layers: Layer[];
+  next: number;
+  active: Layer[];
+}
+
+let serial = 0;
+const hex = (n: number) => n.toString(16).padStart(64, '0');
+
+function newPull(node: number, at: number, out: EngineInput[]): SimPull {
+  const id = ++serial;
+  const image = `registry.example.com:5000/team-${id % 97}/svc-${id}:v1`;
+  const layers: Layer[] = [];
+  for (let i = 0; i < LAYERS_PER_PULL; i++) {
+    const size = (8 + ((id * 7 + i * 13) % 33)) * MiB + ((id + i) % 1000);
+    layers.push({ digest: `sha256:${hex(id * 64 + i + 1)}`, size, rate: RATES[(id + i) % RATES.length] ?? 2e6, startedAt: 0, done: false });
+  }
+  const pull: SimPull = { image, manifest: `sha256:${hex(id * 64)}`, layers, next: 0, active: [] };
+  const name = `node-${node}`;
+  out.push({ type: 'kube.event', at, uid: `ev-${id}`, count: 1, node: name, reason: 'Pulling', message: `Pulling image "${image}"`, pod: { namespace: 'bench', name: `svc-${id}-0`, uid: `pod-${id}` } });
+  out.push({
+    type: 'manifest.seen', at, node: name, digest: pull.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    sources: [`registry.example.com/team-${id % 97}/svc-${id}`],
+    layers: layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: 'application/vnd.oci.image.layer.v1.tar.gzip', present: false })),
+  });
+  startLayers(pull, at);
+  return pull;
+}
+
+function startLayers(pull: SimPull, at: number): void {
+  while (pull.active.length < ACTIVE_PER_PULL && pull.next < pull.layers.length) {
+    const layer = pull.layers[pull.next++];
+    if (layer === undefined) break;
+    layer.startedAt = at;
+    pull.active.push(layer);
+  }
+}
+
+/** One node's frame at time `at`: every active ingest (offset in whole MiB, updated_at = the time
+ * the last MiB step was written), plus gone/image inputs for what completed. */
+function nodeFrame(node: number, pulls: SimPull[], at: number, extra: EngineInput[]): EngineInput {
+  const name = `node-${node}`;
+  const ingests: IngestStatus[] = [];
+  for (let p = 0; p < pulls.length; p++) {
+    const pull = pulls[p] as SimPull;
+    for (const layer of [...pull.active]) {
+      const bytes = ((at - layer.startedAt) * layer.rate) / 1000;
+      if (bytes >= layer.size) {
+        layer.done = true;
+        pull.active.splice(pull.active.indexOf(layer), 1);
+        extra.push({ type: 'ingest.gone', at, node: name, ref: `layer-${layer.digest}`, digest: layer.digest, outcome: 'committed' });
+        continue;
+      }
+      const offset = Math.floor(bytes / MiB) * MiB;
+      ingests.push({
+        ref: `layer-${layer.digest}`, kind: 'layer', digest: layer.digest, offset, total: layer.size,
+        startedAt: layer.startedAt, updatedAt: Math.floor(layer.startedAt + (offset * 1000) / layer.rate),
+      });
+    }
+    startLayers(pull, at);
+    if (pull.active.length === 0 && pull.next >= pull.layers.length) {
+      extra.push({ type: 'image.upserted', at, node: name, name: pull.image, targetDigest: pull.manifest });
+      pulls[p] = newPull(node, at, extra);
+    }
+  }
+  return { type: 'ingests.observed', at, node: name, ingests };
+}
+
+function cpuMs(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+const engine = createEngine(defaultEngineConfig('bench'));
+const nodes: SimPull[][] = [];
+const setup: EngineInput[] = [];
+for (let n = 0; n < NODES; n++) {
+  setup.push({ type: 'agent.connected', at: T0, node: `node-${n}`, agentVersion: 'bench', containerdVersion: '2.1' });
+  const pulls: SimPull[] = [];
+  for (let p = 0; p < PULLS_PER_NODE; p++) pulls.push(newPull(n, T0, setup));
+  nodes.push(pulls);
+}
+for (const input of setup) engine.apply(input);
+engine.drain();
+
+let engineCpu = 0;
+let decodeCpu = 0;
+let measuredMs = 0;
+let frames = 0;
+let ingestUpdates = 0;
+let peakRss = process.memoryUsage().rss;
+let peakHeap = 0;
+const errors: number[] = [];
+
+for (let second = 0; second * 1000 < WARMUP_MS + MEASURED_MS; second++) {
+  // Build this simulated second's frames (untimed), in time order: each node every 500 ms,
+  // nodes spread across the interval.
+  const batch: string[] = [];
+  for (let slot = 0; slot < 1000; slot += FRAME_MS) {
+    for (let n = 0; n < NODES; n++) {
+      const at = T0 + second * 1000 + slot + Math.floor((n * FRAME_MS) / NODES);
+      const extra: EngineInput[] = [];
+      const frame = nodeFrame(n, nodes[n] as SimPull[], at, extra);
+      for (const input of extra) batch.push(JSON.stringify(input));
+      batch.push(JSON.stringify(frame));
+    }
+  }
+  const measured = second * 1000 >= WARMUP_MS;
+
+  let start = process.cpuUsage();
+  const decoded: EngineInput[] = new Array(batch.length);
+  for (let i = 0; i < batch.length; i++) decoded[i] = JSON.parse(batch[i] as string) as EngineInput;
+  const decodeTime = cpuMs(start);
+
+  start = process.cpuUsage();
+  for (const input of decoded) engine.apply(input);
+  engine.apply({ type: 'tick', at: T0 + (second + 1) * 1000 });
+  engine.drain();
+  const engineTime = cpuMs(start);
+
+  if (measured) {
+    engineCpu += engineTime;
+    decodeCpu += decodeTime;
+    measuredMs += 1000;
+    frames += batch.length;
+    for (const input of decoded) if (input.type === 'ingests.observed') ingestUpdates += input.ingests.length;
+  }
+  const memory = process.memoryUsage();
+  peakRss = Math.max(peakRss, memory.rss);
+  peakHeap = Math.max(peakHeap, memory.heapUsed);
+
+  if (measured && second % 5 === 0) {
+    // Steady state: compare pulls whose active layers all started more than the window ago.
+    const now = T0 + (second + 1) * 1000;
+    const truth = new Map<string, number>();
+    for (const pulls of nodes) {
+      for (const pull of pulls) {
+        if (pull.active.length === 0 || pull.active.some((l) => now - l.startedAt < 6_000)) continue;
+        truth.set(pull.image, pull.active.reduce((sum, l) => sum + l.rate, 0));
+      }
+    }
+    for (const view of engine.pulls()) {
+      const expected = truth.get(view.image);
+      if (expected !== undefined && view.state === 'downloading') errors.push(Math.abs(view.rate - expected) / expected);
+    }
+  }
+}
+
+const stats = engine.stats();
+const mean = errors.reduce((sum, e) => sum + e, 0) / Math.max(1, errors.length);
+const sorted = [...errors].sort((a, b) => a - b);
+const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+const results = {
+  cpu_fraction_of_core: Number((engineCpu / measuredMs).toFixed(4)),
+  decode_ratio: Number((engineCpu / decodeCpu).toFixed(3)),
+  rss_mib: Number((peakRss / MiB).toFixed(1)),
+  rate_error_pct: Number((mean * 100).toFixed(3)),
+};
+console.log(`engine bench: ${NODES} nodes × ${ACTIVE_PER_PULL * PULLS_PER_NODE} active layers, ${FRAME_MS} ms frames, ${measuredMs / 1000} s measured after ${WARMUP_MS / 1000} s warm-up (Node ${process.version})`);
+console.log(`  frames ${frames} (${(frames / (measuredMs / 1000)).toFixed(0)}/s), ingest updates ${ingestUpdates} (${(ingestUpdates / (measuredMs / 1000)).toFixed(0)}/s)`);
+console.log(`  engine CPU ${engineCpu.toFixed(0)} ms, JSON.parse CPU ${decodeCpu.toFixed(0)} ms, per ingest update ${((engineCpu * 1000) / ingestUpdates).toFixed(2)} µs`);
+console.log(`  in window: ${stats.pulls} pulls, ${stats.blobs} blobs (${stats.liveBlobs} live), heap peak ${(peakHeap / MiB).toFixed(0)} MiB`);
+console.log(`  rate error: mean ${(mean * 100).toFixed(3)} %, p99 ${(p99 * 100).toFixed(3)} % over ${errors.length} pull samples`);
+console.log(`  cpu_fraction_of_core ${results.cpu_fraction_of_core} (goal ≤ 0.25)`);
+console.log(`  decode_ratio ${results.decode_ratio} (goal ≤ 3)`);
+console.log(`  rss_mib ${results.rss_mib} (goal ≤ 300)`);
+console.log(`  rate_error_pct ${results.rate_error_pct} (goal < 1)`);
+const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'engine.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -63,6 +63,9 @@ export interface AgentInstallOptions {
   version: string;
   /** Prometheus scrape annotations on the pods (for a cluster's own Prometheus). */
   scrapeAnnotations: boolean;
+  /** app.kubernetes.io/managed-by: the app's own installs are found (and removed) by it; the Helm
+   * chart sets "Helm" so the app never deletes a chart's objects. */
+  managedBy: string;
 }
 
 export function defaultInstallOptions(version: string): AgentInstallOptions {
@@ -81,6 +84,7 @@ export function defaultInstallOptions(version: string): AgentInstallOptions {
     resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '250m', memory: '160Mi' } },
     version,
     scrapeAnnotations: false,
+    managedBy: fieldManager,
   };
 }
 
@@ -124,7 +128,7 @@ export function buildAgentManifests(options: AgentInstallOptions, bundle: AgentB
   if (size > maxBundleBytes) throw new Error(`agent bundle is ${size} bytes; a ConfigMap holds at most ${maxBundleBytes}`);
   const hash = sha256(bundle.content);
   const configMapName = `${agentName}-${hash.slice(0, 12)}`;
-  const common = { [labels.name]: agentName, [labels.managedBy]: fieldManager, [labels.version]: options.version };
+  const common = { [labels.name]: agentName, [labels.managedBy]: options.managedBy, [labels.version]: options.version };
   const meta = (name: string) => ({ name, namespace: options.namespace, labels: { ...common } });
   const selector = { [labels.name]: agentName };
 

@@ -138,7 +138,9 @@ export class ClusterJournal {
       try {
         truncateSync(segment.path, segment.bytes);
       } catch (error) {
-        throw historyErrorFrom(error, 'repair the end of', segment.path);
+        // A segment that never got a record may be gone altogether: nothing to repair then.
+        const missing = segment.bytes === 0 && error instanceof Error && 'code' in error && error.code === 'ENOENT';
+        if (!missing) throw historyErrorFrom(error, 'repair the end of', segment.path);
       }
       this.tailNeedsRepair = false;
     }
@@ -182,6 +184,8 @@ export class ClusterJournal {
     }
   }
 
+  /** After a failed write: cut what part of the record reached the file, and drop the descriptor so
+   * the next append reopens the path (the disk or the file may have been fixed meanwhile). */
   private undoPartialWrite(segment: Segment): void {
     if (this.fd === undefined) return;
     try {
@@ -189,5 +193,11 @@ export class ClusterJournal {
     } catch {
       this.tailNeedsRepair = true;
     }
+    try {
+      closeSync(this.fd);
+    } catch {
+      // The descriptor is unusable either way; the write error is what gets reported.
+    }
+    this.fd = undefined;
   }
 }

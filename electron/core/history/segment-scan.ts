@@ -1,7 +1,7 @@
 // Reads a segment file line by line (bounded memory: one chunk plus one record) and sorts each
 // line into a good record or a damaged span. Used when a journal opens, to rebuild the index and
 // to find the damage a crash or a bad disk left behind.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { decodeLine, NEWLINE } from './codec.ts';
 import type { HistoryRecord } from './record.ts';
 
@@ -45,8 +45,11 @@ export function scanSegment(path: string, onRecord: (record: HistoryRecord, offs
       }
       result.completeBytes = offset + length;
     };
-    for (;;) {
-      const read = readSync(fd, chunk, 0, CHUNK, position);
+    // Only what existed when the scan began: another process may be appending (the app while the
+    // CLI reads), and a device file posing as a segment must not be read forever.
+    const size = fstatSync(fd).size;
+    while (position < size) {
+      const read = readSync(fd, chunk, 0, Math.min(CHUNK, size - position), position);
       if (read === 0) break;
       let data = chunk.subarray(0, read);
       let dataOffset = position;

@@ -27,8 +27,9 @@ export interface ResourceSpec {
   /** Collection path for the watch, e.g. `/api/v1/pods`. */
   path: string;
   fieldSelector?: string;
+  labelSelector?: string;
   /** One page of the list (client-node typed call), mapped to a ListPage. */
-  list(config: KubeConfig, options: { limit: number; continueToken?: string; fieldSelector?: string }): Promise<ListPage>;
+  list(config: KubeConfig, options: { limit: number; continueToken?: string; fieldSelector?: string; labelSelector?: string }): Promise<ListPage>;
   /** Cap on remembered keys; default unbounded (pods and nodes: the cluster's size). */
   maxKnown?: number;
 }
@@ -145,7 +146,7 @@ export class ResourceWatch {
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await this.spec.list(this.config(), { limit: this.options.pageSize, continueToken, fieldSelector: this.spec.fieldSelector });
+      const page = await this.spec.list(this.config(), { limit: this.options.pageSize, continueToken, fieldSelector: this.spec.fieldSelector, labelSelector: this.spec.labelSelector });
       if (this.stopped) return;
       for (const item of page.items) {
         const key = metaOf(item).uid;
@@ -176,6 +177,7 @@ export class ResourceWatch {
         allowWatchBookmarks: true,
         timeoutSeconds: 20 + Math.floor(this.options.random() * 9),
         fieldSelector: this.spec.fieldSelector,
+        labelSelector: this.spec.labelSelector,
       };
       const onEvent = (type: string, object: unknown) => {
         if (this.stopped) return;

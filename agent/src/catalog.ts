@@ -38,7 +38,8 @@ class BoundedMap<K, V> extends Map<K, V> {
 }
 
 export class Catalog {
-  readonly manifests = new BoundedMap<string, ManifestMsg & { seenAt: number }>(MAX_KNOWN);
+  /** createdAt: the manifest blob's Content.Info created_at, to notice it was deleted and fetched anew */
+  readonly manifests = new BoundedMap<string, ManifestMsg & { seenAt: number; createdAt: number }>(MAX_KNOWN);
   readonly indexes = new BoundedMap<string, IndexMsg & { seenAt: number }>(MAX_KNOWN);
   /** platform of a manifest, from an index that lists it */
   private readonly platformHints = new BoundedMap<string, PlatformMsg>(MAX_KNOWN * 4);
@@ -58,12 +59,21 @@ export class Catalog {
     this.isLive = isLive;
   }
 
-  /** Every blob digest some known manifest lists (layers and config). */
-  isMapped(digest: string): boolean {
-    for (const m of this.manifests.values()) {
-      if (m.config?.digest === digest || m.layers.some((l) => l.digest === digest)) return true;
-    }
-    return false;
+  /** Known manifests that list the blob (as a layer or the config). */
+  owners(digest: string): (ManifestMsg & { seenAt: number; createdAt: number })[] {
+    return [...this.manifests.values()].filter((m) => m.config?.digest === digest || m.layers.some((l) => l.digest === digest));
+  }
+
+  /** A blob of this manifest is being fetched: if the manifest blob itself was deleted and
+   * committed anew since we read it (the image was removed and is pulled again), read it again —
+   * the desktop needs it for the new pull, and its `present` flags have changed. */
+  async verify(digest: string): Promise<void> {
+    const known = this.manifests.get(digest);
+    if (!known) return;
+    const info = await this.client.info(digest);
+    if (info && info.createdAt === known.createdAt) return;
+    this.forget(digest);
+    if (info) await this.learn(digest);
   }
 
   /** Manifests with a live ingest (or seen in the last minute) and the indexes that list them. */
@@ -114,7 +124,7 @@ export class Catalog {
       this.events.index(index);
       for (const e of index.manifests) {
         const known = this.manifests.get(e.digest);
-        if (known && !known.platform && e.platform) this.publishManifest({ ...strip(known), platform: e.platform });
+        if (known && !known.platform && e.platform) this.publishManifest({ ...strip(known), platform: e.platform }, known.createdAt);
       }
       if (withPresentManifests) {
         for (const e of index.manifests) if (await this.client.info(e.digest)) await this.learn(e.digest);
@@ -130,13 +140,13 @@ export class Catalog {
     const [config, ...layers] = await Promise.all([describe(parsed.config), ...parsed.layers.map(describe)]);
     const platform = this.platformHints.get(digest) ?? (await this.platformOf(parsed.config.digest));
     const manifest: ManifestMsg = { digest, mediaType: parsed.mediaType, sources, config: config!, layers, ...(platform ? { platform } : {}) };
-    this.publishManifest(manifest);
+    this.publishManifest(manifest, info.createdAt);
     // the distribution.source label is set right after the commit: look again once if it was not there yet
     if (sources.length === 0) setTimeout(() => void this.recheckSources(digest), SOURCES_RECHECK_MS).unref();
   }
 
-  private publishManifest(m: ManifestMsg): void {
-    this.manifests.set(m.digest, { ...m, seenAt: Date.now() });
+  private publishManifest(m: ManifestMsg, createdAt: number): void {
+    this.manifests.set(m.digest, { ...m, seenAt: Date.now(), createdAt });
     this.events.manifest(m);
   }
 
@@ -155,7 +165,7 @@ export class Catalog {
     try {
       const info = await this.client.info(digest);
       const sources = info ? sourcesFromLabels(info.labels) : [];
-      if (sources.length > 0) this.publishManifest({ ...strip(known), sources });
+      if (sources.length > 0) this.publishManifest({ ...strip(known), sources }, known.createdAt);
     } catch (err) {
       this.log.debug('source label recheck failed', { digest, error: errorText(err) });
     }
@@ -166,7 +176,7 @@ export class Catalog {
     for (const m of this.manifests.values()) {
       if (m.config?.digest !== configDigest || m.platform) continue;
       const platform = await this.platformOf(configDigest);
-      if (platform) this.publishManifest({ ...strip(m), platform });
+      if (platform) this.publishManifest({ ...strip(m), platform }, m.createdAt);
     }
   }
 
@@ -200,7 +210,7 @@ export class Catalog {
   }
 }
 
-function strip<T extends { seenAt: number }>(v: T): Omit<T, 'seenAt'> {
-  const { seenAt: _seenAt, ...rest } = v;
+function strip<T extends { seenAt: number; createdAt?: number }>(v: T): Omit<T, 'seenAt' | 'createdAt'> {
+  const { seenAt: _seenAt, createdAt: _createdAt, ...rest } = v;
   return rest;
 }

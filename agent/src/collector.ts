@@ -142,11 +142,29 @@ export class Collector {
     const live = this.liveDigests();
     this.pulls.updateActive(live, now);
     this.metrics.liveIngests.set(current.size);
-    const unmapped = new Set([...current.values()].filter((i) => i.kind !== 'manifest' && i.kind !== 'index' && !this.catalog.isMapped(i.digest)).map((i) => i.digest));
-    if (unmapped.size > 0) void this.catalog.discover(unmapped);
+    this.mapNewIngests(diff.appeared, current);
     if (current.size === 0) void this.settlePending(live);
     this.onPolled?.();
     this.schedule(current.size > 0 ? this.opts.pollActiveMs : this.opts.pollIdleMs);
+  }
+
+  /** New ingests: a manifest or index fetched again replaces what was known of it; blobs no known
+   * manifest lists send discovery looking for theirs; a known manifest whose blob is fetched again
+   * is checked for having been re-committed (a re-pull after the image was removed). */
+  private mapNewIngests(appeared: IngestMsg[], current: ReadonlyMap<string, IngestMsg>): void {
+    const owners = new Set<string>();
+    for (const i of appeared) {
+      if (i.kind === 'manifest' || i.kind === 'index') this.catalog.forget(i.digest);
+      else for (const owner of this.catalog.owners(i.digest)) owners.add(owner.digest);
+    }
+    for (const digest of owners) {
+      this.catalog.verify(digest).catch((err: unknown) => this.log.debug('manifest check failed', { digest, error: errorText(err) }));
+    }
+    const unmapped = new Set<string>();
+    for (const i of current.values()) {
+      if (i.kind !== 'manifest' && i.kind !== 'index' && this.catalog.owners(i.digest).length === 0) unmapped.add(i.digest);
+    }
+    if (unmapped.size > 0) void this.catalog.discover(unmapped);
   }
 
   /** An ingest vanished: committed if the blob is now in the store, aborted if not. */

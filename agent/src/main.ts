@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     metrics,
     log,
     containerdHealth: () => collector.currentHealth,
-    snapshot: () => ({ snapshot: collector.snapshot(false) }),
+    firstFrames: () => [{ snapshot: collector.snapshot(false) }, { health: collector.currentHealth }],
     hello: () => ({
       hello: {
         protocolMajor: protos.protocolMajor,

@@ -3,7 +3,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import type { Frame, FrameBody, HealthMsg } from './frames.ts';
-import { Hub, WatcherDropped } from './hub.ts';
+import type { Hub} from './hub.ts';
+import { WatcherDropped } from './hub.ts';
 import type { Logger } from './log.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { lookupService, type Protos } from './protos.ts';
@@ -27,7 +28,8 @@ export interface ServerDeps {
   metrics: AgentMetrics;
   log: Logger;
   hello: () => FrameBody;
-  snapshot: () => FrameBody;
+  /** after the Hello: the snapshot and the current health */
+  firstFrames: () => FrameBody[];
   containerdHealth: () => HealthMsg;
 }
 
@@ -94,7 +96,7 @@ export class AgentServer {
     }
     let watcher;
     try {
-      watcher = hub.add(call, [this.deps.hello(), this.deps.snapshot()]);
+      watcher = hub.add(call, [this.deps.hello(), ...this.deps.firstFrames()]);
     } catch (err) {
       if (err instanceof WatcherDropped) return fail(grpc.status.RESOURCE_EXHAUSTED, err.message, 'too-many');
       throw err;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRecord } from './codec.ts';
+import type { HistoryFilter } from './query.ts';
 import { toHistoryRecord, type HistoryRecord } from './record.ts';
 import { clusterDirName, HistoryStore, type HistoryStoreOptions } from './store.ts';
 import { generatePulls, generateRecords, LAB_IMAGES } from './test-records.ts';
@@ -54,7 +55,7 @@ describe('HistoryStore round trip', () => {
 
 describe('HistoryStore queries', () => {
   const records = [...generateRecords(3000, { clusters: ['kind-lab', 'staging'], nodes: 5, startAt: 1_000_000, stepMs: 1000 })];
-  const expectSame = (store: HistoryStore, filter: Parameters<HistoryStore['count']>[0], predicate: (r: HistoryRecord) => boolean): void => {
+  const expectSame = (store: HistoryStore, filter: HistoryFilter, predicate: (r: HistoryRecord) => boolean): void => {
     const expected = records.filter(predicate);
     expect(expected.length).toBeGreaterThan(0);
     expect(store.count(filter)).toBe(expected.length);

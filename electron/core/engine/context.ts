@@ -75,13 +75,14 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     provisional,
     blobs: [],
     cached: null,
+    layerViews: [],
     phases: {},
     fromAgent: false,
     fromEvents: false,
     eventPods: new Map(),
     peakRate: 0,
     updatedAt: ctx.now,
-    lastSignature: '',
+    emitted: { state: '', waitingOn: '', rate: 0, done: 0, total: 0 },
     removed: false,
   };
   node.pulls.push(pull);
@@ -128,6 +129,7 @@ export function finishPull(
 export function creditCommitted(node: NodeState, blob: Blob, at: number): void {
   if (blob.live) endIngest(node, blob);
   blob.committed = true;
+  blob.version++;
   blob.done = blob.size;
   blob.finishedAt ??= at;
 }
@@ -135,6 +137,9 @@ export function creditCommitted(node: NodeState, blob: Blob, at: number): void {
 export function endIngest(node: NodeState, blob: Blob): void {
   if (!blob.live) return;
   blob.live = false;
+  blob.version++;
+  blob.rateAt = -1;
+  node.rateAt = -1;
   blob.samples = null;
   node.liveBlobs.delete(blob);
   if (blob.kind === 'manifest' || blob.kind === 'index') node.liveMetadata = Math.max(0, node.liveMetadata - 1);
@@ -170,6 +175,7 @@ function removePull(ctx: Context, pull: Pull): void {
   for (const blob of pull.blobs) {
     const at = blob.owners.indexOf(pull);
     if (at >= 0) blob.owners.splice(at, 1);
+    blob.version++;
     if (blob.fetcher === pull) blob.fetcher = undefined;
     forgetBlobIfUnused(node, blob);
   }

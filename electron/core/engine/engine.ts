@@ -26,7 +26,7 @@ import type { NodeState, Pull } from './model.ts';
 import { SeriesRing } from './series.ts';
 import { nodeRate, pullStatus, type PullStatus } from './state.ts';
 import { checkInput } from './validate.ts';
-import { nodeView, pullBytes, pullView } from './views.ts';
+import { nodeView, pullBytes, pullView, type PullBytes } from './views.ts';
 
 export interface Engine {
   /** Applies one input. Never throws: bad input is dropped or clamped with a counted warning. */
@@ -69,9 +69,29 @@ export function defaultEngineConfig(cluster: string): EngineConfig {
   };
 }
 
-function signature(status: PullStatus, pull: Pull): string {
-  const bytes = pullBytes(pull);
-  return `${status.state}|${status.waitingOn?.id ?? ''}|${status.rate.toPrecision(3)}|${bytes.done}|${bytes.total}`;
+/** Rates are compared at 1 % resolution so float jitter does not re-send an unchanged pull. */
+function sameRate(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 0.01 * Math.max(a, b);
+}
+
+/** Records what is emitted for a pull; true when it differs from the previous emission. */
+function remember(pull: Pull, status: PullStatus, bytes: PullBytes): boolean {
+  const last = pull.emitted;
+  const waitingOn = status.waitingOn?.id ?? '';
+  const changed =
+    last.state !== status.state ||
+    last.waitingOn !== waitingOn ||
+    last.done !== bytes.done ||
+    last.total !== bytes.total ||
+    !sameRate(last.rate, status.rate);
+  if (changed) {
+    last.state = status.state;
+    last.waitingOn = waitingOn;
+    last.done = bytes.done;
+    last.total = bytes.total;
+    last.rate = status.rate;
+  }
+  return changed;
 }
 
 function nodeSignature(view: NodeView): string {
@@ -175,6 +195,7 @@ export function createEngine(config: EngineConfig): Engine {
       case 'agent.connected': {
         const node = nodeFor(ctx, input.node);
         node.agent = 'connected';
+        node.rateAt = -1;
         node.agentVersion = input.agentVersion;
         node.containerdVersion = input.containerdVersion;
         for (const pull of node.pulls) ctx.dirty.add(pull);
@@ -236,11 +257,10 @@ export function createEngine(config: EngineConfig): Engine {
       for (const pull of node.pulls) {
         if (pull.terminal !== undefined || ctx.dirty.has(pull)) continue;
         const status = pullStatus(pull, ctx.now, config);
-        const sig = signature(status, pull);
-        if (sig === pull.lastSignature) continue;
-        pull.lastSignature = sig;
+        const bytes = pullBytes(pull);
+        if (!remember(pull, status, bytes)) continue;
         pull.peakRate = Math.max(pull.peakRate, status.rate);
-        upserts.push(pullView(ctx, pull, status));
+        upserts.push(pullView(ctx, pull, status, bytes));
       }
     }
   }
@@ -263,9 +283,10 @@ export function createEngine(config: EngineConfig): Engine {
     for (const pull of ctx.dirty) {
       if (pull.removed) continue;
       const status = pullStatus(pull, ctx.now, config);
-      pull.lastSignature = signature(status, pull);
+      const bytes = pullBytes(pull);
+      remember(pull, status, bytes);
       pull.peakRate = Math.max(pull.peakRate, status.rate);
-      upserts.push(pullView(ctx, pull, status));
+      upserts.push(pullView(ctx, pull, status, bytes));
     }
     activePullsChanged(upserts);
     ctx.dirty.clear();

@@ -8,6 +8,7 @@ import type {
   ContainerStatusObserved,
   FailureReason,
   IngestKind,
+  LayerView,
   PodRef,
   PodWaiting,
   PullPhases,
@@ -35,8 +36,14 @@ export interface Blob {
   samples: RateSamples | null;
   startedAt?: number;
   finishedAt?: number;
-  /** Pulls whose manifest lists this blob. */
+  /** Pulls whose manifest lists this blob (created at exact size: most blobs have one owner). */
   owners: Pull[];
+  /** Rate memo for one engine time: node totals, pull status and layer views all ask for it. */
+  rateAt: number;
+  rateValue: number;
+  /** Bumped on every change a layer view shows (bytes, state, size, media type, owners), so a
+   * finished or pending layer's view can be reused instead of rebuilt at every drain. */
+  version: number;
   /** The pull that fetches it: the first claimant (containerd lets one pull write a blob; the
    * others wait on its ref lock). */
   fetcher?: Pull;
@@ -70,8 +77,11 @@ export interface Pull {
   kubelet?: { pullMs?: number; totalMs?: number; sizeBytes?: number };
   peakRate: number;
   updatedAt: number;
-  /** Change detection for drain(): state, rate and bytes as last emitted. */
-  lastSignature: string;
+  /** Views of this pull's settled (not live) layers by blob index, valid while the blob's
+   * version matches: most of a pull's layers do not change between two drains. */
+  layerViews: { view: LayerView; version: number }[];
+  /** Change detection for drain(): what was last emitted (see engine.ts). */
+  emitted: { state: string; waitingOn: string; rate: number; done: number; total: number };
   /** Removed from the live view (still referenced only by whoever holds it). */
   removed: boolean;
 }
@@ -90,6 +100,9 @@ export interface NodeState {
   pulls: Pull[];
   removed: boolean;
   lastSignature: string;
+  /** Rate memo for one engine time (series sampling and node views both need it). */
+  rateAt: number;
+  rateValue: number;
 }
 
 /** A pod as last seen, for matching its waiting containers to pulls by node and image. */
@@ -118,6 +131,8 @@ export function newNode(name: string): NodeState {
     pulls: [],
     removed: false,
     lastSignature: '',
+    rateAt: -1,
+    rateValue: 0,
   };
 }
 
@@ -133,6 +148,9 @@ export function newBlob(digest: string, kind: IngestKind, size: number, mediaTyp
     lastOffset: 0,
     samples: null,
     owners: [],
+    rateAt: -1,
+    rateValue: 0,
+    version: 0,
   };
 }
 

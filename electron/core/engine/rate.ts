@@ -17,22 +17,26 @@
 const CAPACITY = 12;
 
 export interface RateSamples {
-  /** Node-clock times (containerd's updated_at) and transferred counters, a ring of CAPACITY. */
+  /** Node-clock times (containerd's updated_at) and transferred counters: a ring of CAPACITY
+   * holding, oldest first from `tail`, the samples within the window (always at least two once
+   * progress was seen), so reading a rate needs no search. */
   times: Float64Array;
   bytes: Float64Array;
   head: number;
   count: number;
+  windowMs: number;
   transferred: number;
   /** Engine time when progress was last observed (drives stall and decay in the engine's clock). */
   lastProgressAt: number;
 }
 
-export function newSamples(at: number, nodeTime: number, transferred: number): RateSamples {
+export function newSamples(at: number, nodeTime: number, transferred: number, windowMs: number): RateSamples {
   const samples: RateSamples = {
     times: new Float64Array(CAPACITY),
     bytes: new Float64Array(CAPACITY),
     head: 0,
     count: 0,
+    windowMs,
     transferred,
     lastProgressAt: at,
   };
@@ -40,15 +44,19 @@ export function newSamples(at: number, nodeTime: number, transferred: number): R
   return samples;
 }
 
+function oldestSlot(samples: RateSamples): number {
+  return (samples.head - samples.count + 1 + CAPACITY) % CAPACITY;
+}
+
 function push(samples: RateSamples, time: number, transferred: number): void {
-  samples.head = (samples.head + 1) % CAPACITY;
+  samples.head = samples.head + 1 === CAPACITY ? 0 : samples.head + 1;
   samples.times[samples.head] = time;
   samples.bytes[samples.head] = transferred;
   if (samples.count < CAPACITY) samples.count++;
-}
-
-function slot(samples: RateSamples, back: number): number {
-  return (samples.head - back + CAPACITY) % CAPACITY;
+  // Drop samples that left the window, keeping the newest two whatever their age.
+  while (samples.count > 2 && time - (samples.times[(oldestSlot(samples) + 1) % CAPACITY] ?? 0) >= samples.windowMs) {
+    samples.count--;
+  }
 }
 
 export function newestTime(samples: RateSamples): number {
@@ -66,20 +74,15 @@ export function recordProgress(samples: RateSamples, delta: number, nodeTime: nu
   push(samples, time, samples.transferred);
 }
 
-/** Bytes per second at engine time `now` over a window of `windowMs` (node-clock span). */
-export function rateAt(samples: RateSamples, now: number, windowMs: number, stallAfterMs: number): number {
+/** Bytes per second at engine time `now`. */
+export function rateAt(samples: RateSamples, now: number, stallAfterMs: number): number {
   const sinceProgress = now - samples.lastProgressAt;
   if (samples.count < 2 || sinceProgress >= stallAfterMs) return 0;
-  const newest = samples.times[samples.head] ?? 0;
-  const newestBytes = samples.bytes[samples.head] ?? 0;
-  // Oldest sample still inside the window, but always at least the one before the newest.
-  let back = 1;
-  while (back + 1 < samples.count && newest - (samples.times[slot(samples, back + 1)] ?? 0) <= windowMs) back++;
-  const oldest = slot(samples, back);
-  const span = newest - (samples.times[oldest] ?? 0);
-  const moved = newestBytes - (samples.bytes[oldest] ?? 0);
+  const oldest = oldestSlot(samples);
+  const span = (samples.times[samples.head] ?? 0) - (samples.times[oldest] ?? 0);
+  const moved = (samples.bytes[samples.head] ?? 0) - (samples.bytes[oldest] ?? 0);
   if (span <= 0 || moved <= 0) return 0;
-  const usualStep = span / back;
+  const usualStep = span / (samples.count - 1);
   const overdue = Math.max(0, sinceProgress - 2 * usualStep);
   return (moved * 1000) / (span + overdue);
 }

@@ -7,7 +7,11 @@ import { rateAt } from './rate.ts';
 
 export function blobRate(blob: Blob, node: NodeState, now: number, config: EngineConfig): number {
   if (blob.samples === null || node.agent === 'disconnected') return 0;
-  return rateAt(blob.samples, now, config.rateWindowMs, config.stallAfterMs);
+  if (blob.rateAt !== now) {
+    blob.rateAt = now;
+    blob.rateValue = rateAt(blob.samples, now, config.stallAfterMs);
+  }
+  return blob.rateValue;
 }
 
 function isStalled(blob: Blob, now: number, config: EngineConfig): boolean {
@@ -24,8 +28,11 @@ export function layerState(pull: Pull, blob: Blob, now: number, config: EngineCo
 /** Sum of node throughput: each live blob once, however many pulls share it. */
 export function nodeRate(node: NodeState, now: number, config: EngineConfig): number {
   if (node.agent === 'disconnected') return 0;
+  if (node.rateAt === now) return node.rateValue;
   let rate = 0;
   for (const blob of node.liveBlobs) rate += blobRate(blob, node, now, config);
+  node.rateAt = now;
+  node.rateValue = rate;
   return rate;
 }
 

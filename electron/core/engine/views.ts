@@ -2,7 +2,7 @@
 import type { FinishedPull, LayerView, NodeView, PodWaiting, PullView } from './types.ts';
 import type { Context } from './context.ts';
 import { parseImageName } from './image-name.ts';
-import { isCached, type NodeState, type PodRecord, type Pull } from './model.ts';
+import { isCached, type Blob, type NodeState, type PodRecord, type Pull } from './model.ts';
 import { blobRate, layerState, nodeRate, pullStatus, type PullStatus } from './state.ts';
 
 export interface PullBytes {
@@ -51,44 +51,74 @@ function waitingContainer(record: PodRecord, pull: Pull, container: string | und
 /** Pods waiting on a pull: those named by kubelet events for it, and those whose container status
  * (same node, same image, not started) says they wait. A started or deleted pod is not waiting. */
 export function podsOf(ctx: Context, pull: Pull): PodWaiting[] {
-  const out = new Map<string, PodWaiting>();
+  const waitingOnNode = ctx.waitingPods.get(pull.node.name);
+  if (pull.eventPods.size === 0 && (waitingOnNode === undefined || waitingOnNode.size === 0)) return [];
+  const out: PodWaiting[] = [];
   for (const [uid, attached] of pull.eventPods) {
     const record = ctx.pods.get(uid);
     const status = record === undefined ? undefined : waitingContainer(record, pull, attached.container);
     if (status?.started === true) continue;
-    out.set(uid, {
-      ...attached,
+    out.push({
+      pod: attached.pod,
+      container: attached.container,
       workload: record?.workload ?? attached.workload,
       waitingReason: status?.waitingReason ?? attached.waitingReason,
     });
   }
-  for (const uid of ctx.waitingPods.get(pull.node.name) ?? []) {
+  for (const uid of waitingOnNode ?? []) {
     const record = ctx.pods.get(uid);
-    if (record === undefined || out.has(uid)) continue;
+    if (record === undefined || pull.eventPods.has(uid)) continue;
     const status = waitingContainer(record, pull, undefined);
     if (status === undefined || status.started) continue;
-    out.set(uid, { pod: record.pod, workload: record.workload, container: status.name, waitingReason: status.waitingReason });
+    out.push({ pod: record.pod, workload: record.workload, container: status.name, waitingReason: status.waitingReason });
   }
-  return [...out.values()];
+  return out;
+}
+
+/** Views are immutable data: the common "shared with nobody" list is one frozen array. */
+const NOBODY: string[] = Object.freeze([]) as unknown as string[];
+
+function sharedWith(pull: Pull, owners: readonly Pull[]): string[] {
+  if (owners.length === 1 && owners[0] === pull) return NOBODY;
+  const ids: string[] = [];
+  for (const owner of owners) if (owner !== pull) ids.push(owner.id);
+  return ids;
 }
 
 function layerViews(ctx: Context, pull: Pull): LayerView[] {
   const { now, config } = ctx;
-  return pull.blobs.map((blob) => ({
-    digest: blob.digest,
-    mediaType: blob.mediaType,
-    size: blob.size,
-    done: isCached(pull, blob) ? blob.size : Math.min(blob.done, blob.size),
-    state: layerState(pull, blob, now, config),
-    rate: blob.live ? blobRate(blob, pull.node, now, config) : 0,
-    startedAt: blob.startedAt,
-    finishedAt: blob.finishedAt,
-    sharedWith: blob.owners.filter((owner) => owner !== pull).map((owner) => owner.id),
-  }));
+  const out: LayerView[] = new Array(pull.blobs.length);
+  for (let i = 0; i < pull.blobs.length; i++) {
+    const blob = pull.blobs[i] as Blob;
+    const reusable = pull.layerViews[i];
+    if (!blob.live && reusable !== undefined && reusable.version === blob.version) {
+      out[i] = reusable.view;
+      continue;
+    }
+    const view: LayerView = {
+      digest: blob.digest,
+      mediaType: blob.mediaType,
+      size: blob.size,
+      done: isCached(pull, blob) ? blob.size : Math.min(blob.done, blob.size),
+      state: layerState(pull, blob, now, config),
+      rate: blob.live ? blobRate(blob, pull.node, now, config) : 0,
+      startedAt: blob.startedAt,
+      finishedAt: blob.finishedAt,
+      sharedWith: sharedWith(pull, blob.owners),
+    };
+    // A live layer's rate and state move with time alone: never reused.
+    if (!blob.live) pull.layerViews[i] = { view: Object.freeze(view) as LayerView, version: blob.version };
+    out[i] = view;
+  }
+  return out;
 }
 
-export function pullView(ctx: Context, pull: Pull, status: PullStatus = pullStatus(pull, ctx.now, ctx.config)): PullView {
-  const bytes = pullBytes(pull);
+export function pullView(
+  ctx: Context,
+  pull: Pull,
+  status: PullStatus = pullStatus(pull, ctx.now, ctx.config),
+  bytes: PullBytes = pullBytes(pull),
+): PullView {
   const remaining = bytes.total - bytes.done;
   return {
     id: pull.id,

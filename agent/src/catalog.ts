@@ -39,8 +39,8 @@ class BoundedMap<K, V> extends Map<K, V> {
 
 export class Catalog {
   /** createdAt: the manifest blob's Content.Info created_at, to notice it was deleted and fetched anew */
-  readonly manifests = new BoundedMap<string, ManifestMsg & { seenAt: number; createdAt: number }>(MAX_KNOWN);
-  readonly indexes = new BoundedMap<string, IndexMsg & { seenAt: number }>(MAX_KNOWN);
+  readonly manifests = new BoundedMap<string, ManifestMsg & { createdAt: number }>(MAX_KNOWN);
+  readonly indexes = new BoundedMap<string, IndexMsg>(MAX_KNOWN);
   /** platform of a manifest, from an index that lists it */
   private readonly platformHints = new BoundedMap<string, PlatformMsg>(MAX_KNOWN * 4);
   private readonly notImages = new BoundedMap<string, true>(MAX_KNOWN);
@@ -60,7 +60,7 @@ export class Catalog {
   }
 
   /** Known manifests that list the blob (as a layer or the config). */
-  owners(digest: string): (ManifestMsg & { seenAt: number; createdAt: number })[] {
+  owners(digest: string): (ManifestMsg & { createdAt: number })[] {
     return [...this.manifests.values()].filter((m) => m.config?.digest === digest || m.layers.some((l) => l.digest === digest));
   }
 
@@ -76,14 +76,12 @@ export class Catalog {
     if (info) await this.learn(digest);
   }
 
-  /** Manifests with a live ingest (or seen in the last minute) and the indexes that list them. */
-  inProgress(live: ReadonlySet<string>, now: number): { manifests: ManifestMsg[]; indexes: IndexMsg[] } {
-    const manifests = [...this.manifests.values()].filter(
-      (m) => now - m.seenAt < 60_000 || m.layers.some((l) => live.has(l.digest)) || (m.config !== undefined && live.has(m.config.digest)),
-    );
+  /** Manifests with a live ingest among their blobs, and the indexes that list them. */
+  inProgress(live: ReadonlySet<string>): { manifests: ManifestMsg[]; indexes: IndexMsg[] } {
+    const manifests = [...this.manifests.values()].filter((m) => m.layers.some((l) => live.has(l.digest)) || (m.config !== undefined && live.has(m.config.digest)));
     const digests = new Set(manifests.map((m) => m.digest));
-    const indexes = [...this.indexes.values()].filter((i) => now - i.seenAt < 60_000 || i.manifests.some((e) => digests.has(e.digest)));
-    return { manifests: manifests.map(strip), indexes: indexes.map(strip) };
+    const indexes = [...this.indexes.values()].filter((i) => i.manifests.some((e) => digests.has(e.digest)));
+    return { manifests: manifests.map(strip), indexes };
   }
 
   forget(digest: string): void {
@@ -120,7 +118,7 @@ export class Catalog {
         manifests: parsed.manifests.map((d) => ({ digest: d.digest, size: d.size, ...(d.platform ? { platform: toPlatform(d.platform) } : {}) })),
       };
       for (const e of index.manifests) if (e.platform) this.platformHints.set(e.digest, e.platform);
-      this.indexes.set(digest, { ...index, seenAt: Date.now() });
+      this.indexes.set(digest, index);
       this.events.index(index);
       for (const e of index.manifests) {
         const known = this.manifests.get(e.digest);
@@ -146,7 +144,7 @@ export class Catalog {
   }
 
   private publishManifest(m: ManifestMsg, createdAt: number): void {
-    this.manifests.set(m.digest, { ...m, seenAt: Date.now(), createdAt });
+    this.manifests.set(m.digest, { ...m, createdAt });
     this.events.manifest(m);
   }
 
@@ -210,7 +208,7 @@ export class Catalog {
   }
 }
 
-function strip<T extends { seenAt: number; createdAt?: number }>(v: T): Omit<T, 'seenAt' | 'createdAt'> {
-  const { seenAt: _seenAt, createdAt: _createdAt, ...rest } = v;
+function strip(v: ManifestMsg & { createdAt: number }): ManifestMsg {
+  const { createdAt: _createdAt, ...rest } = v;
   return rest;
 }

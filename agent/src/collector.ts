@@ -96,7 +96,7 @@ export class Collector {
   }
 
   snapshot(resync: boolean): SnapshotMsg {
-    const { manifests, indexes } = this.catalog.inProgress(this.liveDigests(), Date.now());
+    const { manifests, indexes } = this.catalog.inProgress(this.liveDigests());
     return { resync, containerdUp: this.health.containerdUp, ingests: [...this.ingests.values()], manifests, indexes };
   }
 

@@ -58,6 +58,8 @@ export interface TranslateOptions {
 export class FrameTranslator {
   private node: string | undefined;
   private agentVersion = '';
+  /** containerd's state as last reported: a repeated report is not a new (dis)connection */
+  private containerd: { up: boolean; reason: string } | undefined;
 
   constructor(node?: string) {
     this.node = node;
@@ -74,6 +76,7 @@ export class FrameTranslator {
       case 'hello':
         return [{ type: 'agent.connected', at, node, agentVersion: frame.hello.agentVersion, containerdVersion: frame.hello.containerdVersion }];
       case 'snapshot':
+        this.containerd = { up: frame.snapshot.containerdUp, reason: '' };
         return [
           // indexes and manifests first: the engine can attribute the snapshot's ingests at once
           ...frame.snapshot.indexes.map((i) => indexInput(i, at, node)),
@@ -92,11 +95,15 @@ export class FrameTranslator {
         return [{ type: 'image.upserted', at, node, name: frame.image.name, ...(frame.image.targetDigest ? { targetDigest: frame.image.targetDigest } : {}) }];
       case 'contentDeleted':
         return [{ type: 'content.deleted', at, node, digest: frame.contentDeleted.digest }];
-      case 'health':
+      case 'health': {
         // containerd gone: what the engine knew of this node's pulls is no longer confirmed
-        return frame.health.containerdUp
-          ? [{ type: 'agent.connected', at, node, agentVersion: this.agentVersion, containerdVersion: frame.health.containerdVersion }]
-          : [{ type: 'agent.disconnected', at, node, reason: `containerd unreachable (${frame.health.reason}): ${frame.health.error}` }];
+        const { containerdUp, reason, error, containerdVersion } = frame.health;
+        const before = this.containerd;
+        this.containerd = { up: containerdUp, reason };
+        if (containerdUp) return before?.up === true ? [] : [{ type: 'agent.connected', at, node, agentVersion: this.agentVersion, containerdVersion }];
+        if (before && !before.up && before.reason === reason) return [];
+        return [{ type: 'agent.disconnected', at, node, reason: `containerd unreachable (${reason}): ${error}` }];
+      }
       case 'heartbeat':
         return [];
     }

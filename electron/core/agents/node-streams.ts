@@ -1,0 +1,245 @@
+// One agent Watch stream per node, opened lazily through a port-forward to that node's agent pod.
+//
+// Which nodes: in a small cluster (≤ allNodesUpTo nodes with an agent) all of them; otherwise the
+// nodes with recent pull activity (kubelet Pulling events, fed in by noteActivity), kept open while
+// active and closed after idleCloseMs without activity. At most maxStreams at once, the most
+// recently active first. A stream that ends reconnects with jittered exponential backoff while
+// its node is still wanted; a new agent pod (upgrade) replaces the stream at once.
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { AgentInput } from '../engine/types.ts';
+import { ResourceWatch } from '../kube/list-watch.ts';
+import { agentName, annotations, labels } from '../kube/manifests.ts';
+import { connectAgent, type AgentSession } from './agent-client.ts';
+import { FrameTranslator } from './frames-to-inputs.ts';
+import { LocalPortForward } from './port-forward.ts';
+
+export type NodeStreamState = 'connecting' | 'connected' | 'backoff' | 'idle';
+
+export interface NodeStreamStatus {
+  node: string;
+  state: NodeStreamState;
+  pod?: string;
+  /** Why the last attempt failed or the stream ended. */
+  reason?: string;
+  attempts: number;
+}
+
+export interface AgentStreamsOptions {
+  config: () => KubeConfig;
+  namespace: string;
+  sink: (input: AgentInput) => void;
+  status?: (status: NodeStreamStatus) => void;
+  maxStreams?: number;
+  allNodesUpTo?: number;
+  idleCloseMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** How often wanted/open streams are reconciled (idle closing). */
+  reconcileMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+const agentPodSchema = z.object({
+  metadata: z.object({ uid: z.string(), name: z.string(), annotations: z.record(z.string(), z.string()).nullish(), deletionTimestamp: z.unknown().optional() }),
+  spec: z.object({ nodeName: z.string().nullish() }).nullish(),
+  status: z.object({ phase: z.string().optional(), conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish() }).nullish(),
+});
+
+interface AgentPod {
+  uid: string;
+  name: string;
+  node: string;
+  port: number;
+  ready: boolean;
+}
+
+function agentPodOf(raw: unknown): AgentPod | undefined {
+  const parsed = agentPodSchema.safeParse(raw);
+  const node = parsed.data?.spec?.nodeName;
+  if (!parsed.success || !node) return undefined;
+  const pod = parsed.data;
+  const port = Number(pod.metadata.annotations?.[annotations.grpcPort] ?? 7441);
+  const ready = pod.status?.phase === 'Running' && pod.metadata.deletionTimestamp == null
+    && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return { uid: pod.metadata.uid, name: pod.metadata.name, node, port: Number.isInteger(port) ? port : 7441, ready };
+}
+
+class NodeStream {
+  status: NodeStreamStatus;
+  private forward: LocalPortForward | undefined;
+  private session: AgentSession | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private closed = false;
+  private pod: AgentPod;
+  private readonly owner: AgentStreams;
+
+  constructor(owner: AgentStreams, pod: AgentPod) {
+    this.owner = owner;
+    this.pod = pod;
+    this.status = { node: pod.node, state: 'connecting', pod: pod.name, attempts: 0 };
+    void this.connect();
+  }
+
+  get podUid(): string {
+    return this.pod.uid;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    this.update({ state: 'connecting', pod: this.pod.name, attempts: this.status.attempts + 1 });
+    try {
+      this.forward = await LocalPortForward.open(this.owner.options.config, { namespace: this.owner.options.namespace, pod: this.pod.name, port: this.pod.port });
+      if (this.closed) return void this.forward.close();
+      const session = connectAgent({ host: '127.0.0.1', port: this.forward.port, clientName: 'pulltrace-desktop' });
+      this.session = session;
+      const translator = new FrameTranslator(this.pod.node);
+      session.on('frame', (frame) => {
+        if (frame.body === 'hello') {
+          this.failures = 0;
+          this.update({ state: 'connected', reason: undefined });
+        }
+        for (const input of translator.translate(frame, { at: this.owner.now() })) this.owner.options.sink(input);
+      });
+      session.on('end', (error) => this.ended(error?.message ?? 'stream closed'));
+    } catch (error) {
+      this.ended(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private ended(reason: string): void {
+    const detail = this.forward?.lastError ? `${reason} (${this.forward.lastError})` : reason;
+    const wasConnected = this.status.state === 'connected';
+    void this.forward?.close();
+    this.forward = undefined;
+    this.session = undefined;
+    if (this.closed) return;
+    if (wasConnected) this.owner.options.sink({ type: 'agent.disconnected', at: this.owner.now(), node: this.pod.node, reason: detail });
+    this.failures += 1;
+    const ceiling = Math.min(this.owner.options.backoffMaxMs ?? 30_000, (this.owner.options.backoffBaseMs ?? 1000) * 2 ** (this.failures - 1));
+    this.update({ state: 'backoff', reason: detail });
+    this.retry = setTimeout(() => void this.connect(), ceiling / 2 + (ceiling / 2) * this.owner.random());
+  }
+
+  /** A new pod for this node (agent upgraded): drop the old stream and connect to it now. */
+  replacePod(pod: AgentPod): void {
+    this.pod = pod;
+    clearTimeout(this.retry);
+    this.failures = 0;
+    const session = this.session;
+    if (session) session.close(); // 'end' → ended() → quick retry against the new pod
+    else if (this.status.state === 'backoff') void this.connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    const wasConnected = this.status.state === 'connected';
+    this.session?.close();
+    void this.forward?.close();
+    if (wasConnected) this.owner.options.sink({ type: 'agent.disconnected', at: this.owner.now(), node: this.pod.node, reason: 'stream closed (node idle)' });
+    this.update({ state: 'idle', reason: undefined });
+  }
+
+  private update(change: Partial<NodeStreamStatus>): void {
+    this.status = { ...this.status, ...change };
+    this.owner.options.status?.({ ...this.status });
+  }
+}
+
+export class AgentStreams {
+  readonly options: AgentStreamsOptions;
+  readonly now: () => number;
+  readonly random: () => number;
+  private readonly pods = new Map<string, AgentPod>();
+  private readonly streams = new Map<string, NodeStream>();
+  private readonly activity = new Map<string, number>();
+  private readonly podWatch: ResourceWatch;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: AgentStreamsOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    const { namespace } = options;
+    const selector = `${labels.name}=${agentName}`;
+    this.podWatch = new ResourceWatch({
+      name: 'agent pods',
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      labelSelector: selector,
+      list: async (kc, o) => {
+        const r = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: selector, limit: o.limit, _continue: o.continueToken });
+        return { items: r.items, resourceVersion: r.metadata?.resourceVersion ?? '', continueToken: r.metadata?._continue };
+      },
+    }, options.config, {
+      upsert: (raw) => {
+        const pod = agentPodOf(raw);
+        if (pod) this.pods.set(pod.uid, pod);
+        this.reconcile();
+      },
+      remove: (uid) => {
+        this.pods.delete(uid);
+        this.reconcile();
+      },
+    });
+  }
+
+  start(): void {
+    this.podWatch.start();
+    this.timer = setInterval(() => this.reconcile(), this.options.reconcileMs ?? 5_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.podWatch.stop();
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
+  }
+
+  /** A kubelet said Pulling on this node: keep (or open) its stream. */
+  noteActivity(node: string): void {
+    this.activity.set(node, this.now());
+    this.reconcile();
+  }
+
+  statuses(): NodeStreamStatus[] {
+    return [...this.streams.values()].map((s) => ({ ...s.status }));
+  }
+
+  private readyPodsByNode(): Map<string, AgentPod> {
+    const byNode = new Map<string, AgentPod>();
+    for (const pod of this.pods.values()) if (pod.ready) byNode.set(pod.node, pod);
+    return byNode;
+  }
+
+  private wantedNodes(byNode: Map<string, AgentPod>): string[] {
+    const nodes = [...byNode.keys()];
+    const idleAfter = this.options.idleCloseMs ?? 5 * 60_000;
+    const candidates = nodes.length <= (this.options.allNodesUpTo ?? 10)
+      ? nodes
+      : nodes.filter((n) => this.now() - (this.activity.get(n) ?? -Infinity) < idleAfter);
+    candidates.sort((a, b) => (this.activity.get(b) ?? 0) - (this.activity.get(a) ?? 0));
+    return candidates.slice(0, this.options.maxStreams ?? 20);
+  }
+
+  private reconcile(): void {
+    const byNode = this.readyPodsByNode();
+    const wanted = new Set(this.wantedNodes(byNode));
+    for (const [node, stream] of this.streams) {
+      if (!wanted.has(node)) {
+        stream.close();
+        this.streams.delete(node);
+      }
+    }
+    for (const node of wanted) {
+      const pod = byNode.get(node);
+      if (!pod) continue;
+      const stream = this.streams.get(node);
+      if (!stream) this.streams.set(node, new NodeStream(this, pod));
+      else if (stream.podUid !== pod.uid) stream.replacePod(pod);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// Test-only helpers for the *.lab.test.ts files: where ../shared/lab/kube keeps things, and how to
+// run its scripts. Nothing in the product imports this. A missing lab throws (tests fail, never skip).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+export const labDir = path.resolve(process.env.PULLTRACE_LAB_DIR ?? path.join(repo, '../shared/lab'), 'kube');
+export const labHome = process.env.LAB_KUBE_HOME ?? '/var/cache/lab-kube';
+export const labKubeconfig = path.join(labHome, 'kubeconfig/lab.kubeconfig');
+export const labSocket = path.join(labHome, 'containerd/containerd.sock');
+export const kubectlPath = path.join(labHome, 'bin/kubectl');
+
+/** Throws with the command to run when the lab's control plane is not up. */
+export function requireLab(options: { kubelet?: boolean } = {}): void {
+  if (!existsSync(labKubeconfig)) throw new Error(`kube lab not prepared: run bash ${labDir}/prepare.sh --with-kubelet && bash ${labDir}/up.sh`);
+  kubectl(['get', '--raw', '/readyz']);
+  if (options.kubelet) {
+    const ready = kubectl(['get', 'node', 'lab-kubelet', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+    if (ready !== 'True') throw new Error(`lab-kubelet is not Ready: run bash ${labDir}/kubelet-up.sh && bash ${labDir}/node-image.sh`);
+  }
+}
+
+export function kubectl(args: string[], input?: string): string {
+  return execFileSync(kubectlPath, ['--kubeconfig', labKubeconfig, '--context', 'lab-admin', ...args], { encoding: 'utf8', input, timeout: 60_000 }).trim();
+}
+
+export function labScript(name: string, args: string[]): string {
+  return execFileSync('bash', [path.join(labDir, name), ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, KUBECONFIG: labKubeconfig } }).trim();
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** A namespace for one test file, with the default service account's token ready (k8s 1.20
+ * rejects pods for ~1 s after a namespace is created). */
+export async function freshNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${Date.now().toString(36)}`;
+  kubectl(['create', 'namespace', name]);
+  await waitFor('default service account token', () => kubectl(['-n', name, 'get', 'sa', 'default', '-o', 'jsonpath={.secrets[0].name}']) || undefined);
+  return name;
+}

@@ -1,0 +1,78 @@
+// Events-only mode end to end on the lab's real kubelet: pods pull lab images (one that exists,
+// one missing tag), the real kubelet posts Pulling/Pulled/Failed/BackOff, a ClusterSession (no
+// agent installed) watches them, and the real engine shows the pulls with states and pods.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, defaultEngineConfig } from '../engine/index.ts';
+import type { EngineInput, KubeletEvent } from '../engine/types.ts';
+import { ClusterSession } from './cluster-session.ts';
+import { loadKubeconfigs } from './kubeconfig-source.ts';
+import { freshNamespace, kubectl, labKubeconfig, requireLab, waitFor } from './lab.fixture.ts';
+
+let ns: string;
+beforeAll(async () => {
+  requireLab({ kubelet: true });
+  ns = await freshNamespace('pt-events');
+});
+afterAll(() => {
+  if (ns) kubectl(['delete', 'namespace', ns, '--wait=false']);
+});
+
+const podManifest = (name: string, image: string) => JSON.stringify({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  spec: {
+    nodeSelector: { 'lab-kube/kubelet': 'true' }, terminationGracePeriodSeconds: 1,
+    containers: [{ name: 'main', image, imagePullPolicy: 'Always' }],
+  },
+});
+
+describe('events-only mode on the real kubelet (lab)', () => {
+  it('real Pulling/Pulled/Failed/BackOff reach the engine as pulls with states and pods', async () => {
+    const engine = createEngine(defaultEngineConfig('lab'));
+    const inputs: EngineInput[] = [];
+    const snapshot = loadKubeconfigs([labKubeconfig], '');
+    const session = new ClusterSession({
+      context: 'lab-admin',
+      buildConfig: () => {
+        const kc = snapshot.clientFor('lab-admin');
+        if (!kc) throw new Error('lab-admin not usable');
+        return kc;
+      },
+      // No agent is installed there: the session runs on kubelet events and pod status alone.
+      agentNamespace: `${ns}-no-agent`,
+      sink: (input) => {
+        inputs.push(input);
+        engine.apply(input);
+      },
+    });
+    const status = await session.start();
+    expect(status).toMatchObject({ state: 'connected', preflight: { mode: 'install' } });
+    try {
+      kubectl(['-n', ns, 'apply', '-f', '-'], podManifest('ok', '127.0.0.1:5000/lab/alpha-run:v1'));
+      kubectl(['-n', ns, 'apply', '-f', '-'], podManifest('missing', '127.0.0.1:5000/lab/missing:v1'));
+      const kubelet = (pod: string) => inputs.filter((i): i is KubeletEvent => i.type === 'kube.event' && i.pod.namespace === ns && i.pod.name === pod);
+      await waitFor('Pulled for the existing image', () => kubelet('ok').find((e) => e.reason === 'Pulled'), 90_000);
+      await waitFor('BackOff for the missing image', () => kubelet('missing').find((e) => e.reason === 'BackOff'), 90_000);
+
+      expect(kubelet('ok').map((e) => e.reason).slice(0, 2)).toEqual(['Pulling', 'Pulled']);
+      expect(kubelet('ok')[1]?.message).toMatch(/^Successfully pulled image "127\.0\.0\.1:5000\/lab\/alpha-run:v1" in [\d.]+m?s$/);
+      const missing = kubelet('missing');
+      expect(missing.slice(0, 2).map((e) => e.reason)).toEqual(['Pulling', 'Failed']);
+      expect(missing[1]?.message).toMatch(/^Failed to pull image "127\.0\.0\.1:5000\/lab\/missing:v1": rpc error: code = NotFound/);
+      expect(missing.some((e) => e.reason === 'Failed' && e.message === 'Error: ErrImagePull')).toBe(true);
+      expect(missing.every((e) => e.node === 'lab-kubelet' && e.container === 'main')).toBe(true);
+      await waitFor('pod status ErrImagePull/ImagePullBackOff', () =>
+        inputs.find((i) => i.type === 'kube.pod' && i.pod.name === 'missing' && i.pod.namespace === ns && ['ErrImagePull', 'ImagePullBackOff'].includes(i.containers[0]?.waitingReason ?? '')), 60_000);
+
+      engine.apply({ type: 'tick', at: Date.now() });
+      const pulls = engine.pulls().filter((p) => p.pods.some((w) => w.pod.namespace === ns));
+      const ok = pulls.find((p) => p.image === '127.0.0.1:5000/lab/alpha-run:v1');
+      const failed = pulls.find((p) => p.image === '127.0.0.1:5000/lab/missing:v1');
+      expect(ok).toMatchObject({ node: 'lab-kubelet', state: 'done', source: 'events' });
+      expect(ok?.pods.map((w) => w.pod.name)).toEqual(['ok']);
+      expect(failed).toMatchObject({ node: 'lab-kubelet', state: 'failed', source: 'events', error: { reason: 'not-found' } });
+      expect(failed?.pods.map((w) => w.pod.name)).toEqual(['missing']);
+    } finally {
+      session.stop();
+    }
+  });
+});

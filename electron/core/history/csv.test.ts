@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { CSV_COLUMNS, neutralise, writeCsv } from './csv.ts';
+import { CSV_COLUMNS, writeCsv } from './csv.ts';
 import type { HistoryRecord } from './record.ts';
 import { generateRecords } from './test-records.ts';
 
@@ -58,13 +58,16 @@ describe('CSV export', () => {
   });
 
   it('neutralises every cell a spreadsheet would read as a formula', async () => {
-    const payloads = ['=HYPERLINK("http://evil","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1'];
-    for (const payload of payloads) expect(neutralise(payload)).toBe(`'${payload}`);
-    for (const safe of ['nginx', 'a=b', ' =1', '1-2', '']) expect(neutralise(safe)).toBe(safe);
-    const records = payloads.map((p, i) => ({ ...base(), id: `x${i}`, image: p, node: p, error: { reason: 'other' as const, message: p }, pods: [p] }));
+    const payloads = ['=HYPERLINK("http://evil","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1', '＝1+1', '＠SUM(A1)'];
+    const safe = ['nginx', 'a=b', ' =1', '1-2'];
+    const cells = [...payloads, ...safe];
+    const records = cells.map((p, i) => ({ ...base(), id: `x${i}`, image: p, node: p, error: { reason: 'other' as const, message: p }, pods: [p] }));
     const rows = parse(await exportText(records), { columns: true }) as Record<string, string>[];
     rows.forEach((row, i) => {
-      for (const column of ['image', 'node', 'failure_message', 'pods']) expect(row[column]).toBe(`'${payloads[i]}`);
+      const expected = i < payloads.length ? `'${cells[i]}` : cells[i];
+      for (const column of ['image', 'node', 'failure_message', 'pods']) expect(row[column]).toBe(expected);
+      // Numbers are never prefixed.
+      expect(row.bytes_total).toMatch(/^\d+$/);
     });
   });
 

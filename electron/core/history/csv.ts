@@ -1,7 +1,7 @@
 // CSV export: RFC 4180 (CRLF, quoting by csv-stringify), one documented header row, ISO 8601 UTC
 // times, plain units (bytes, seconds, bytes per second), and every text cell that a spreadsheet
-// would take for a formula neutralised. Streams record by record, so memory stays flat.
-import { Readable, type Writable } from 'node:stream';
+// would take for a formula neutralised (csv-stringify's escape_formulas). Streams record by record, so memory stays flat.
+import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { HistoryRecord } from './record.ts';
@@ -44,18 +44,12 @@ const iso = (at: number | undefined): string | undefined => (at === undefined ? 
 // Milliseconds → seconds with at most 3 decimals, never exponent notation for realistic values.
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms) / 1000);
 
-/** Spreadsheets evaluate a cell starting with = + - @ (and, in some, tab or CR) as a formula:
- * prefixing a quote makes it text (OWASP's CSV injection advice). Numbers are left as numbers. */
-export function neutralise(cell: string): string {
-  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
-}
-
-export function csvRow(record: HistoryRecord): string[] {
-  return CSV_COLUMNS.map(([, value]) => {
-    const cell = value(record);
-    if (cell === undefined) return '';
-    return typeof cell === 'number' ? String(cell) : neutralise(cell);
-  });
+/** One CSV row: text cells as strings, numeric cells as numbers (so that csv-stringify's formula
+ * escaping, which skips numbers, never touches them), absent values as empty cells. */
+export function csvRow(record: HistoryRecord): Cell[] {
+  const row = new Array<Cell>(CSV_COLUMNS.length);
+  for (let i = 0; i < CSV_COLUMNS.length; i++) row[i] = CSV_COLUMNS[i]?.[1](record);
+  return row;
 }
 
 export interface CsvOptions {
@@ -74,7 +68,39 @@ export async function writeCsv(records: Iterable<HistoryRecord>, out: Writable, 
       }
     })(),
   );
-  const stringifier = stringify({ header: true, columns: CSV_COLUMNS.map(([header]) => header), bom: options.bom ?? false, record_delimiter: 'windows' });
-  await pipeline(source, stringifier, out);
+  const stringifier = stringify({
+    header: true,
+    columns: CSV_COLUMNS.map(([header]) => header),
+    bom: options.bom ?? false,
+    record_delimiter: 'windows',
+    // Spreadsheets run a cell starting with = + - @ tab or CR (or their full-width forms) as a
+    // formula: csv-stringify prefixes such text cells with a quote, OWASP's advice for CSV injection.
+    escape_formulas: true,
+  });
+  await pipeline(source, stringifier, coalesce(64 * 1024), out);
   return rows;
+}
+
+/** csv-stringify emits one chunk per row; gathering them into ~64 KiB chunks saves the file (or
+ * socket) one write per row. */
+function coalesce(bytes: number): Transform {
+  let pending: Buffer[] = [];
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer | string, _encoding, done) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      pending.push(buffer);
+      size += buffer.length;
+      if (size >= bytes) {
+        this.push(Buffer.concat(pending, size));
+        pending = [];
+        size = 0;
+      }
+      done();
+    },
+    flush(done) {
+      if (size > 0) this.push(Buffer.concat(pending, size));
+      done();
+    },
+  });
 }

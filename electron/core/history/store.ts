@@ -4,7 +4,7 @@
 // reported HistoryError and a degraded health, never an exception into the live pipeline.
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeLine } from './codec.ts';
+import { decodeValidatedLine } from './codec.ts';
 import { HistoryError, historyErrorFrom } from './errors.ts';
 import { ClusterJournal, type FsyncPolicy, type RecoveryNote, type Segment } from './journal.ts';
 import { chronological, collectMatches, countMatches, newestPage, statistics, type GroupStats, type HistoryFilter, type RowRef } from './query.ts';
@@ -33,6 +33,7 @@ export interface HistoryStoreOptions {
 
 export const DEFAULT_RETENTION: RetentionOptions = { maxAgeMs: 90 * 24 * 3600 * 1000, maxBytes: 1024 * 1024 * 1024 };
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+const BLOCK_BYTES = 256 * 1024;
 
 export interface HistoryHealth {
   writable: boolean;
@@ -229,15 +230,33 @@ export class HistoryStore {
   }
 }
 
-/** Reads records back by (segment, offset), keeping one descriptor per segment for one operation. */
+/** Reads records back by (segment, offset) for one operation: one descriptor per segment and a
+ * 256 KiB read-ahead block, since exports and pages mostly walk a segment in file order. */
 class SegmentReader {
   private readonly fds = new Map<Segment, number>();
-  private buffer = Buffer.allocUnsafe(4096);
+  private block = Buffer.allocUnsafe(BLOCK_BYTES);
+  private blockSegment: Segment | undefined;
+  private blockStart = 0;
+  private blockEnd = 0;
 
   read({ match, row }: RowRef): HistoryRecord {
     const { segment } = match;
     const offset = segment.index.offset[row] ?? 0;
     const length = segment.index.length[row] ?? 0;
+    if (this.blockSegment !== segment || offset < this.blockStart || offset + length > this.blockEnd) this.fill(segment, offset, length);
+    const at = offset - this.blockStart;
+    // Without the trailing newline.
+    const decoded = decodeValidatedLine(this.block.subarray(at, at + length - 1));
+    if (!decoded.ok) throw new HistoryError('io', `History record at ${segment.path}:${offset} changed on disk (${decoded.problem}).`, segment.path);
+    return decoded.record;
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+
+  private fill(segment: Segment, offset: number, length: number): void {
     let fd = this.fds.get(segment);
     if (fd === undefined) {
       try {
@@ -247,15 +266,10 @@ class SegmentReader {
       }
       this.fds.set(segment, fd);
     }
-    if (this.buffer.length < length) this.buffer = Buffer.allocUnsafe(length * 2);
-    const read = readSync(fd, this.buffer, 0, length, offset);
-    const decoded = decodeLine(this.buffer.subarray(0, Math.max(0, read - 1)));
-    if (!decoded.ok) throw new HistoryError('io', `History record at ${segment.path}:${offset} changed on disk (${decoded.problem}).`, segment.path);
-    return decoded.record;
-  }
-
-  close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    if (this.block.length < length) this.block = Buffer.allocUnsafe(length);
+    const read = readSync(fd, this.block, 0, Math.max(length, Math.min(this.block.length, segment.bytes - offset)), offset);
+    this.blockSegment = segment;
+    this.blockStart = offset;
+    this.blockEnd = offset + read;
   }
 }

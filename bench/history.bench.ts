@@ -1,0 +1,136 @@
+// History benchmark: CSV export of 100 k rows (time and RSS growth) and queries over 1 M records.
+// Run alone with `node bench/history.bench.ts` (or through bench/run.ts); writes
+// bench/results/history.json. Figures are measured here, never asserted in unit tests.
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { writeCsv } from '../electron/core/history/csv.ts';
+import type { HistoryFilter } from '../electron/core/history/query.ts';
+import type { HistoryRecord } from '../electron/core/history/record.ts';
+import { HistoryStore } from '../electron/core/history/store.ts';
+import { generateRecords } from '../electron/core/history/test-records.ts';
+
+const MiB = 1024 * 1024;
+const START = Date.UTC(2026, 10, 1);
+const STEP_MS = 500;
+const work = mkdtempSync(join(tmpdir(), 'pulltrace-history-bench-'));
+
+function fill(dir: string, count: number): { store: HistoryStore; seconds: number } {
+  const store = HistoryStore.open({ dir, fsync: 'never', now: () => START + count * STEP_MS, retention: { maxBytes: Number.MAX_SAFE_INTEGER } });
+  const t0 = performance.now();
+  let batch: HistoryRecord[] = [];
+  for (const record of generateRecords(count, { clusters: ['kind-lab', 'staging', 'prod'], nodes: 200, startAt: START, stepMs: STEP_MS })) {
+    batch.push(record);
+    if (batch.length === 1000) {
+      const result = store.append(batch);
+      if (result.error) throw result.error;
+      batch = [];
+    }
+  }
+  store.append(batch);
+  return { store, seconds: (performance.now() - t0) / 1000 };
+}
+
+interface CsvRun {
+  seconds: number;
+  cpuSeconds: number;
+  rssGrowthMiB: number;
+}
+
+/** Exports 100 k rows three times; the machine is shared, so the best run is the figure and all
+ * runs are kept in the details. RSS is sampled every 10 ms against the RSS before the export. */
+async function csvExport(): Promise<{ runs: CsvRun[]; rows: number; fileMiB: number }> {
+  const { store } = fill(join(work, 'csv'), 100_000);
+  const out = join(work, 'pulls.csv');
+  const runs: CsvRun[] = [];
+  let rows = 0;
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    const baseline = process.memoryUsage.rss();
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    rows = await writeCsv(store.scan({}), createWriteStream(out), { bom: true });
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    runs.push({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssGrowthMiB: (peak - baseline) / MiB });
+  }
+  store.close();
+  return { runs, rows, fileMiB: statSync(out).size / MiB };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function timeIt(runs: number, fn: () => unknown): number {
+  fn(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function queries(): Record<string, number> {
+  const dir = join(work, 'million');
+  const { store, seconds: writeSeconds } = fill(dir, 1_000_000);
+  store.close();
+  const t0 = performance.now();
+  const reopened = HistoryStore.open({ dir, fsync: 'never', now: () => START + 1_000_000 * STEP_MS, retention: { maxBytes: Number.MAX_SAFE_INTEGER } });
+  const openSeconds = (performance.now() - t0) / 1000;
+  const records = reopened.health().records;
+  if (records !== 1_000_000) throw new Error(`expected 1M records, found ${records}`);
+  // What the History view asks: one cluster, an image substring, failures, the last day; newest 200.
+  const typical: HistoryFilter = { clusters: ['prod'], image: 'lab/', states: ['failed', 'done'], since: START + 1_000_000 * STEP_MS - 86_400_000 };
+  const result = {
+    history_write_1m_s: writeSeconds,
+    history_open_1m_s: openSeconds,
+    query_1m_ms: timeIt(7, () => reopened.query(typical, { limit: 200 })),
+    query_1m_unfiltered_ms: timeIt(7, () => reopened.query({}, { limit: 200 })),
+    query_1m_namespace_node_ms: timeIt(7, () => reopened.query({ namespaces: ['payments'], nodes: ['node-007', 'node-042'] }, { limit: 200 })),
+    stats_1m_by_image_ms: timeIt(3, () => reopened.stats({}, 'image')),
+    stats_1m_by_registry_ms: timeIt(3, () => reopened.stats({}, 'registry')),
+    history_1m_disk_mib: reopened.health().bytes / MiB,
+    history_1m_rss_mib: process.memoryUsage.rss() / MiB,
+  };
+  reopened.close();
+  return result;
+}
+
+try {
+  const loadAverage = loadavg()[0] ?? 0;
+  const csv = await csvExport();
+  const q = queries();
+  const best = Math.min(...csv.runs.map((r) => r.seconds));
+  const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+  const results = {
+    csv_100k_s: round(best, 3),
+    csv_rss_growth_mib: round(Math.max(...csv.runs.map((r) => r.rssGrowthMiB)), 1),
+    query_1m_ms: round(q.query_1m_ms ?? 0, 1),
+    details: {
+      csv_100k_runs_s: csv.runs.map((r) => round(r.seconds, 3)),
+      csv_100k_runs_cpu_s: csv.runs.map((r) => round(r.cpuSeconds, 3)),
+      csv_100k_rows: csv.rows,
+      csv_100k_file_mib: Number(csv.fileMiB.toFixed(1)),
+      ...Object.fromEntries(Object.entries(q).map(([k, v]) => [k, round(v, k.endsWith('_ms') ? 1 : 2)])),
+      node: process.version,
+      load_average_1m_at_start: round(loadAverage, 2),
+      cpus: cpus().length,
+      measured_at: new Date().toISOString(),
+    },
+  };
+  const resultsDir = join(import.meta.dirname, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'history.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

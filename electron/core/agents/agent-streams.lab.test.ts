@@ -3,16 +3,19 @@
 // hash-verified ConfigMap bundle, the stream manager reaches it through a real port-forward,
 // an upgrade replaces the pod and the stream reconnects, and uninstall leaves nothing behind.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInput } from '../engine/types.ts';
 import { detectInstall, applyAgent, shouldManageNamespace, uninstallAgent } from '../kube/install.ts';
 import { loadKubeconfigs } from '../kube/kubeconfig-source.ts';
 import { kubectl, labKubeconfig, labSocket, requireLab, waitFor } from '../kube/lab.fixture.ts';
-import { defaultInstallOptions, managedSelector, type AgentInstallOptions } from '../kube/manifests.ts';
+import { buildAgentManifests, defaultInstallOptions, managedSelector, manifestsYaml, type AgentInstallOptions } from '../kube/manifests.ts';
+import { projectVersion } from '../kube/chart.ts';
+import { renderChart } from '../kube/chart-render.fixture.ts';
 import { AgentStreams, type NodeStreamStatus } from './node-streams.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -38,6 +41,13 @@ afterAll(() => {
   // Only matters if a step failed before uninstall: leave the lab clean for the next run.
   kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
 });
+
+function committedChart(): Record<string, string> {
+  const dir = path.join(repo, 'charts/pulltrace-agent');
+  const files: Record<string, string> = { 'values.yaml': readFileSync(path.join(dir, 'values.yaml'), 'utf8') };
+  for (const name of readdirSync(path.join(dir, 'templates'))) files[`templates/${name}`] = readFileSync(path.join(dir, 'templates', name), 'utf8');
+  return files;
+}
 
 interface AgentPodView { name: string; uid: string; phase: string; node: string }
 function agentPods(): AgentPodView[] {
@@ -69,6 +79,14 @@ describe('agent install and streams (lab, real kubelet)', () => {
     const dry = await applyAgent(kc, { ...options, version: 'dry' }, { content: `${bundle.content}\n// dry` }, { dryRun: true });
     expect(dry.applied).toHaveLength(4);
     expect(kubectl(['-n', namespace, 'get', 'configmap', '-l', managedSelector, '-o', 'name']).split('\n')).toHaveLength(1);
+    // kubectl's own server dry run of the app's manifests and of the committed chart rendered with
+    // its defaults. Server-side: a client-side `kubectl apply` copies the whole object into the
+    // last-applied-configuration annotation, which the bundle ConfigMap exceeds (256 KiB limit).
+    const { objects } = buildAgentManifests({ ...options, createNamespace: false }, bundle);
+    expect(kubectl(['-n', namespace, 'apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'], manifestsYaml(objects, { elideBundle: false }))).toMatch(/daemonset\.apps\/pulltrace-agent \S+ \(server dry run\)/);
+    const chart = committedChart();
+    const rendered = renderChart(chart, parse(chart['values.yaml']!) as Record<string, unknown>, bundle.content, projectVersion(repo), namespace);
+    expect(kubectl(['-n', namespace, 'apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'], rendered.map((o) => stringify(o)).join('---\n'))).toMatch(/daemonset\.apps\/pulltrace-agent \S+ \(server dry run\)/);
 
     const pod = await waitFor('agent pod Running', () => agentPods().find((p) => p.phase === 'Running'), 60_000);
     expect(pod.node).toBe('lab-kubelet');

@@ -52,7 +52,17 @@ export class ClusterConnection {
       const preflight = await this.withAuthRetry((kc) => runPreflight(kc.makeApiClient(AuthorizationV1Api), agentNamespace));
       return { state: 'connected', context: this.context, server: this.server ?? '', serverVersion: version.gitVersion, preflight };
     } catch (error) {
-      return { state: 'failed', context: this.context, server: this.server, error: describeKubeError(error, this.server) };
+      return { state: 'failed', context: this.context, server: this.server, error: this.describe(error) };
     }
+  }
+
+  /** client-node rejects with the bare stderr of an exec plugin that exits non-zero; with an exec
+   * user, an error that is neither HTTP nor network can only have come from the plugin. */
+  private describe(error: unknown): KubeError {
+    const described = describeKubeError(error, this.server);
+    if (described.kind === 'other' && described.status === undefined && this.config.getCurrentUser()?.exec) {
+      return { kind: 'exec-plugin', message: `exec credential plugin failed: ${described.message}` };
+    }
+    return described;
   }
 }

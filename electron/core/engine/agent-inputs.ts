@@ -23,6 +23,7 @@ import {
   finishPull,
   forgetBlobIfUnused,
   touch,
+  touchProgress,
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
@@ -70,11 +71,15 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
   node.rateAt = -1;
   blob.version++;
   let progressed = false;
+  // Progress of an ingest that was already moving changes only numbers (sent at the progress
+  // interval); a start or a resume after a stall can change a pull's state (sent at once).
+  let stateMayChange = true;
   if (!blob.live) {
     startIngest(ctx, node, blob, clean);
     progressed = true;
   } else if (blob.samples !== null) {
     const samples = blob.samples;
+    stateMayChange = ctx.now - samples.lastProgressAt >= ctx.config.stallAfterMs;
     if (clean.offset > blob.lastOffset) {
       recordProgress(samples, clean.offset - blob.lastOffset, clean.updatedAt, ctx.now);
       blob.lastOffset = clean.offset;
@@ -90,8 +95,12 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
   }
   if (blob.owners.length === 0) return;
   for (const owner of blob.owners) {
-    if (progressed && clean.offset > 0) owner.phases.downloadingAt ??= ctx.now;
-    touch(ctx, owner);
+    if (progressed && clean.offset > 0 && owner.phases.downloadingAt === undefined) {
+      owner.phases.downloadingAt = ctx.now;
+      stateMayChange = true;
+    }
+    if (stateMayChange) touch(ctx, owner);
+    else touchProgress(ctx, owner);
   }
 }
 

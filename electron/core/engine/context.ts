@@ -15,7 +15,10 @@ export interface Context {
   /** Engine time: the latest `at` seen (inputs older than this are clamped to it). */
   now: number;
   nodes: Map<string, NodeState>;
+  /** Pulls an input changed: their views go out at the next drain. */
   dirty: Set<Pull>;
+  /** Pulls whose bytes moved and nothing else: their views go out once per progress interval. */
+  progressed: Set<Pull>;
   finished: FinishedPull[];
   removals: string[];
   /** Finished pulls in finish order (engine time is monotonic, so also expiry order). */
@@ -36,6 +39,7 @@ export function newContext(config: EngineConfig): Context {
     now: 0,
     nodes: new Map(),
     dirty: new Set(),
+    progressed: new Set(),
     finished: [],
     removals: [],
     retiring: [],
@@ -63,6 +67,11 @@ export function touch(ctx: Context, pull: Pull): void {
   ctx.dirty.add(pull);
 }
 
+export function touchProgress(ctx: Context, pull: Pull): void {
+  pull.updatedAt = ctx.now;
+  ctx.progressed.add(pull);
+}
+
 export function createPull(ctx: Context, node: NodeState, image: string, name: ImageName, provisional: boolean): Pull {
   const key = `${node.name}/${name.canonical}`;
   const attempt = (ctx.attempts.get(key) ?? 0) + 1;
@@ -76,13 +85,14 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     blobs: [],
     cached: null,
     layerViews: [],
+    layerViewVersions: [],
     phases: {},
     fromAgent: false,
     fromEvents: false,
     eventPods: new Map(),
     peakRate: 0,
     updatedAt: ctx.now,
-    emitted: { state: '', waitingOn: '', rate: 0, done: 0, total: 0 },
+    emitted: { state: '', waitingOn: '', rate: 0, done: 0, total: 0, at: -Infinity },
     removed: false,
   };
   node.pulls.push(pull);
@@ -180,6 +190,7 @@ function removePull(ctx: Context, pull: Pull): void {
     forgetBlobIfUnused(node, blob);
   }
   ctx.dirty.delete(pull);
+  ctx.progressed.delete(pull);
   ctx.removals.push(pull.id);
   if (node.removed && node.pulls.length === 0) ctx.nodes.delete(node.name);
 }

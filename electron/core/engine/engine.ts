@@ -74,8 +74,8 @@ function sameRate(a: number, b: number): boolean {
   return Math.abs(a - b) <= 0.01 * Math.max(a, b);
 }
 
-/** Records what is emitted for a pull; true when it differs from the previous emission. */
-function remember(pull: Pull, status: PullStatus, bytes: PullBytes): boolean {
+/** Records what a pull's view showed when last sent; true when the summary changed since. */
+function remember(pull: Pull, status: PullStatus, bytes: PullBytes, now: number): boolean {
   const last = pull.emitted;
   const waitingOn = status.waitingOn?.id ?? '';
   const changed =
@@ -84,18 +84,13 @@ function remember(pull: Pull, status: PullStatus, bytes: PullBytes): boolean {
     last.done !== bytes.done ||
     last.total !== bytes.total ||
     !sameRate(last.rate, status.rate);
-  if (changed) {
-    last.state = status.state;
-    last.waitingOn = waitingOn;
-    last.done = bytes.done;
-    last.total = bytes.total;
-    last.rate = status.rate;
-  }
+  last.state = status.state;
+  last.waitingOn = waitingOn;
+  last.done = bytes.done;
+  last.total = bytes.total;
+  last.rate = status.rate;
+  last.at = now;
   return changed;
-}
-
-function nodeSignature(view: NodeView): string {
-  return `${view.agent}|${view.activePulls}|${view.rate.toPrecision(3)}|${view.agentVersion ?? ''}`;
 }
 
 class ThroughputRecorder {
@@ -252,27 +247,47 @@ export function createEngine(config: EngineConfig): Engine {
     }
   }
 
-  function activePullsChanged(upserts: PullView[]): void {
+  const progressIntervalMs = config.progressIntervalMs ?? 1_000;
+  let lastSweepAt = -Infinity;
+  let lastNodeRatesAt = -Infinity;
+
+  function emit(pull: Pull, upserts: PullView[], onlyIfChanged: boolean): void {
+    const status = pullStatus(pull, ctx.now, config);
+    const bytes = pullBytes(pull);
+    pull.peakRate = Math.max(pull.peakRate, status.rate);
+    if (remember(pull, status, bytes, ctx.now) || !onlyIfChanged) upserts.push(pullView(ctx, pull, status, bytes));
+  }
+
+  /** Once per progress interval: active pulls no input touched whose view changed with time alone
+   * (stalled, rate decaying, waiting over). Pulls sent within the interval are skipped. */
+  function sweep(upserts: PullView[]): void {
+    if (ctx.now - lastSweepAt < progressIntervalMs) return;
+    lastSweepAt = ctx.now;
     for (const node of ctx.nodes.values()) {
       for (const pull of node.pulls) {
-        if (pull.terminal !== undefined || ctx.dirty.has(pull)) continue;
-        const status = pullStatus(pull, ctx.now, config);
-        const bytes = pullBytes(pull);
-        if (!remember(pull, status, bytes)) continue;
-        pull.peakRate = Math.max(pull.peakRate, status.rate);
-        upserts.push(pullView(ctx, pull, status, bytes));
+        if (pull.terminal !== undefined || ctx.now - pull.emitted.at < progressIntervalMs) continue;
+        emit(pull, upserts, true);
       }
     }
   }
 
+  /** Nodes whose agent or pull count changed (at once) or whose rate moved (once per interval). */
   function changedNodes(): NodeView[] {
     const out: NodeView[] = [];
+    const rateDue = ctx.now - lastNodeRatesAt >= progressIntervalMs;
+    if (rateDue) lastNodeRatesAt = ctx.now;
     for (const node of ctx.nodes.values()) {
       if (node.removed) continue;
+      let activePulls = 0;
+      for (const pull of node.pulls) if (pull.terminal === undefined) activePulls++;
+      const last = node.emitted;
+      const identity = `${node.agent}|${node.agentVersion ?? ''}|${node.containerdVersion ?? ''}`;
+      if (last.identity === identity && last.activePulls === activePulls && !rateDue) continue;
       const view = nodeView(ctx, node);
-      const sig = nodeSignature(view);
-      if (sig === node.lastSignature) continue;
-      node.lastSignature = sig;
+      if (last.identity === identity && last.activePulls === activePulls && sameRate(last.rate, view.rate)) continue;
+      last.identity = identity;
+      last.activePulls = activePulls;
+      last.rate = view.rate;
       out.push(view);
     }
     return out;
@@ -281,15 +296,20 @@ export function createEngine(config: EngineConfig): Engine {
   function drain(): EngineDelta {
     const upserts: PullView[] = [];
     for (const pull of ctx.dirty) {
-      if (pull.removed) continue;
-      const status = pullStatus(pull, ctx.now, config);
-      const bytes = pullBytes(pull);
-      remember(pull, status, bytes);
-      pull.peakRate = Math.max(pull.peakRate, status.rate);
-      upserts.push(pullView(ctx, pull, status, bytes));
+      ctx.progressed.delete(pull);
+      if (!pull.removed) emit(pull, upserts, false);
     }
-    activePullsChanged(upserts);
     ctx.dirty.clear();
+    // Bytes-only changes are coalesced: a pull goes out at most once per progress interval.
+    for (const pull of ctx.progressed) {
+      if (pull.removed) {
+        ctx.progressed.delete(pull);
+      } else if (ctx.now - pull.emitted.at >= progressIntervalMs) {
+        ctx.progressed.delete(pull);
+        emit(pull, upserts, false);
+      }
+    }
+    sweep(upserts);
     const delta: EngineDelta = {
       at: ctx.now,
       upserts,

@@ -79,9 +79,10 @@ export interface Pull {
   updatedAt: number;
   /** Views of this pull's settled (not live) layers by blob index, valid while the blob's
    * version matches: most of a pull's layers do not change between two drains. */
-  layerViews: { view: LayerView; version: number }[];
+  layerViews: LayerView[];
+  layerViewVersions: number[];
   /** Change detection for drain(): what was last emitted (see engine.ts). */
-  emitted: { state: string; waitingOn: string; rate: number; done: number; total: number };
+  emitted: { state: string; waitingOn: string; rate: number; done: number; total: number; at: number };
   /** Removed from the live view (still referenced only by whoever holds it). */
   removed: boolean;
 }
@@ -99,7 +100,8 @@ export interface NodeState {
   /** Pulls in the live view (active and recently finished), oldest first. */
   pulls: Pull[];
   removed: boolean;
-  lastSignature: string;
+  /** What the node's view showed when last sent by drain(). */
+  emitted: { identity: string; activePulls: number; rate: number };
   /** Rate memo for one engine time (series sampling and node views both need it). */
   rateAt: number;
   rateValue: number;
@@ -130,7 +132,7 @@ export function newNode(name: string): NodeState {
     liveMetadata: 0,
     pulls: [],
     removed: false,
-    lastSignature: '',
+    emitted: { identity: '', activePulls: -1, rate: 0 },
     rateAt: -1,
     rateValue: 0,
   };

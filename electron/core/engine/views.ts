@@ -91,8 +91,8 @@ function layerViews(ctx: Context, pull: Pull): LayerView[] {
   for (let i = 0; i < pull.blobs.length; i++) {
     const blob = pull.blobs[i] as Blob;
     const reusable = pull.layerViews[i];
-    if (!blob.live && reusable !== undefined && reusable.version === blob.version) {
-      out[i] = reusable.view;
+    if (!blob.live && reusable !== undefined && pull.layerViewVersions[i] === blob.version) {
+      out[i] = reusable;
       continue;
     }
     const view: LayerView = {
@@ -107,7 +107,10 @@ function layerViews(ctx: Context, pull: Pull): LayerView[] {
       sharedWith: sharedWith(pull, blob.owners),
     };
     // A live layer's rate and state move with time alone: never reused.
-    if (!blob.live) pull.layerViews[i] = { view: Object.freeze(view) as LayerView, version: blob.version };
+    if (!blob.live) {
+      pull.layerViews[i] = view;
+      pull.layerViewVersions[i] = blob.version;
+    }
     out[i] = view;
   }
   return out;

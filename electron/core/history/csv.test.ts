@@ -61,11 +61,12 @@ describe('CSV export', () => {
     const payloads = ['=HYPERLINK("http://evil","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1', '＝1+1', '＠SUM(A1)'];
     const safe = ['nginx', 'a=b', ' =1', '1-2'];
     const cells = [...payloads, ...safe];
-    const records = cells.map((p, i) => ({ ...base(), id: `x${i}`, image: p, node: p, error: { reason: 'other' as const, message: p }, pods: [p] }));
+    const records = cells.map((p, i) => ({ ...base(), id: `x${i}`, image: p, node: p, error: { reason: 'other' as const, message: p }, pods: [{ pod: { namespace: p, name: p, uid: 'u' } }] }));
     const rows = parse(await exportText(records), { columns: true }) as Record<string, string>[];
     rows.forEach((row, i) => {
       const expected = i < payloads.length ? `'${cells[i]}` : cells[i];
-      for (const column of ['image', 'node', 'failure_message', 'pods']) expect(row[column]).toBe(expected);
+      for (const column of ['image', 'node', 'failure_message']) expect(row[column]).toBe(expected);
+      expect(row.pods).toBe(i < payloads.length ? `'${cells[i]}/${cells[i]}` : `${cells[i]}/${cells[i]}`);
       // Numbers are never prefixed.
       expect(row.bytes_total).toMatch(/^\d+$/);
     });

@@ -34,7 +34,7 @@ export const CSV_COLUMNS: readonly (readonly [header: string, value: (r: History
   ['peak_rate_bytes_per_s', (r) => Math.round(r.peakRate)],
   ['layer_count', (r) => r.layerCount],
   ['namespaces', (r) => r.namespaces.join(';')],
-  ['pods', (r) => r.pods.join(';')],
+  ['pods', (r) => r.pods.map((p) => `${p.pod.namespace}/${p.pod.name}`).join(';')],
   ['workloads', (r) => r.workloads.join(';')],
   ['source', (r) => r.source],
   ['pull_id', (r) => r.id],

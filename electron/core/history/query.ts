@@ -14,6 +14,8 @@ export const historyFilterSchema = z
     /** Case-insensitive substring of the image name. */
     image: z.string().min(1).optional(),
     namespaces: z.array(z.string().min(1)).optional(),
+    /** Case-insensitive substring of the image or the node name (the History view's search box). */
+    text: z.string().min(1).max(200).optional(),
     states: z.array(finishedStateSchema).optional(),
     /** finishedAt ≥ since (ms since the epoch). */
     since: z.number().finite().optional(),
@@ -45,6 +47,7 @@ export function collectMatches(journals: readonly ClusterJournal[], filter: Hist
   const nodes = setOf(filter.nodes);
   const namespaces = setOf(filter.namespaces);
   const image = filter.image?.toLowerCase();
+  const text = filter.text?.toLowerCase();
   const states = new Uint8Array(STATES.length).fill(filter.states && filter.states.length > 0 ? 0 : 1);
   for (const s of filter.states ?? []) states[STATES.indexOf(s)] = 1;
   const since = filter.since ?? -Infinity;
@@ -57,6 +60,8 @@ export function collectMatches(journals: readonly ClusterJournal[], filter: Hist
     if (contextMask !== undefined && !contextMask.includes(1)) continue;
     const nodeMask = nodes && maskOf(t.nodes, (n) => nodes.has(n));
     const imageMask = image === undefined ? undefined : maskOf(t.images, (i) => i.toLowerCase().includes(image));
+    const textImageMask = text === undefined ? undefined : maskOf(t.images, (i) => i.toLowerCase().includes(text));
+    const textNodeMask = text === undefined ? undefined : maskOf(t.nodes, (n) => n.toLowerCase().includes(text));
     const namespaceSetMask = namespaces && new Uint8Array(t.namespaceSetMembers.map((members) => (members.some((id) => namespaces.has(t.namespaces.values[id] ?? '')) ? 1 : 0)));
     for (const segment of journal.segments) {
       const ix = segment.index;
@@ -71,6 +76,7 @@ export function collectMatches(journals: readonly ClusterJournal[], filter: Hist
         if (nodeMask && nodeMask[ix.node[r] ?? 0] !== 1) continue;
         if (imageMask && imageMask[ix.image[r] ?? 0] !== 1) continue;
         if (namespaceSetMask && namespaceSetMask[ix.namespaceSet[r] ?? 0] !== 1) continue;
+        if (textImageMask && textNodeMask && textImageMask[ix.image[r] ?? 0] !== 1 && textNodeMask[ix.node[r] ?? 0] !== 1) continue;
         rows[n++] = r;
       }
       if (n > 0) matches.push({ journal, segment, rows: rows.subarray(0, n) });

@@ -2,6 +2,8 @@
 // needs to query and export without re-deriving them (context, namespaces, workloads, duration).
 // Records on disk cross a trust boundary (another version of the app, a damaged disk, a hand
 // edit), so reading goes through a zod schema; writing derives from the typed FinishedPull.
+// A record is a FinishedPull with more fields, so it can be handed to anything that takes
+// FinishedPull rows (app-history.ts relies on that, and fails to compile if the two drift apart).
 import { z } from 'zod';
 import type { FinishedPull } from '../engine/types.ts';
 
@@ -46,8 +48,15 @@ export const historyRecordSchema = z.object({
   layerCount: count,
   /** Distinct namespaces of the pods that waited on this pull, sorted. */
   namespaces: z.array(z.string()),
-  /** `namespace/name` of the pods that waited on this pull. */
-  pods: z.array(z.string()),
+  /** The pods that waited on this pull, as the engine reported them. */
+  pods: z.array(
+    z.object({
+      pod: z.object({ namespace: z.string(), name: z.string(), uid: z.string() }),
+      workload: z.object({ kind: z.string(), name: z.string() }).optional(),
+      container: z.string().optional(),
+      waitingReason: z.string().optional(),
+    }),
+  ),
   /** `namespace/Kind/name` of those pods' workloads, distinct, sorted. */
   workloads: z.array(z.string()),
   source: z.enum(['agent', 'events', 'both']),
@@ -86,7 +95,7 @@ export function toHistoryRecord(pull: FinishedPull, context: string = pull.clust
     peakRate: pull.peakRate,
     layerCount: pull.layerCount,
     namespaces: sortedDistinct(pull.pods.map((p) => p.pod.namespace)),
-    pods: pull.pods.map((p) => `${p.pod.namespace}/${p.pod.name}`),
+    pods: pull.pods,
     workloads: sortedDistinct(
       pull.pods.flatMap((p) => (p.workload ? [`${p.pod.namespace}/${p.workload.kind}/${p.workload.name}`] : [])),
     ),

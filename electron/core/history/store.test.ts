@@ -47,7 +47,7 @@ describe('HistoryStore round trip', () => {
     const [pull] = [...generatePulls(1)];
     if (pull === undefined) throw new Error('no pull');
     const record = toHistoryRecord({ ...pull, queuedAt: 1000, startedAt: 3000, finishedAt: 9000 }, 'ctx-admin');
-    expect(record).toMatchObject({ context: 'ctx-admin', durationMs: 8000, namespaces: [pull.pods[0]?.pod.namespace], pods: [`${pull.pods[0]?.pod.namespace}/${pull.pods[0]?.pod.name}`] });
+    expect(record).toMatchObject({ context: 'ctx-admin', durationMs: 8000, namespaces: [pull.pods[0]?.pod.namespace], pods: pull.pods });
     expect(record.workloads[0]).toMatch(/^.+\/Deployment\/web-0$/);
     expect(toHistoryRecord({ ...pull, queuedAt: undefined, startedAt: undefined }).durationMs).toBeUndefined();
   });

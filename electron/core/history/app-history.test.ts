@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAppHistory } from './app-history.ts';
+import { HistoryStore } from './store.ts';
+import { generatePulls } from './test-records.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const START = Date.UTC(2026, 10, 1);
+const pulls = [...generatePulls(300, { clusters: ['kind-lab', 'prod'], startAt: START, stepMs: 1000 })];
+
+function openApp(): { store: HistoryStore; app: ReturnType<typeof createAppHistory>; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pulltrace-app-history-'));
+  dirs.push(dir);
+  const store = HistoryStore.open({ dir, fsync: 'never', now: () => START });
+  return { store, app: createAppHistory(store, { contextOf: (c) => `${c}-ctx` }), dir };
+}
+
+describe('app history port backed by the store', () => {
+  it('records finished pulls and answers the bridge queries from disk after a restart', async () => {
+    const { store, app, dir } = openApp();
+    app.record(pulls);
+    store.close();
+    const reopened = HistoryStore.open({ dir, fsync: 'never', now: () => START });
+    const again = createAppHistory(reopened);
+    const to = START + 200_000;
+    const { rows, truncated } = await again.query({ cluster: 'prod-ctx', state: 'done', from: START + 100_000, to, text: 'NODE-00', limit: 10 });
+    const expected = pulls
+      .filter((p) => p.cluster === 'prod' && p.state === 'done' && p.finishedAt >= START + 100_000 && p.finishedAt <= to && p.node.includes('node-00'))
+      .sort((a, b) => b.finishedAt - a.finishedAt);
+    expect(rows.map((r) => r.id)).toEqual(expected.slice(0, 10).map((p) => p.id));
+    expect(truncated).toBe(expected.length > 10);
+    expect(rows[0]).toMatchObject({ pods: expected[0]?.pods, bytesTotal: expected[0]?.bytesTotal });
+    const { rows: byImage } = await again.query({ text: '日本語', limit: 1000 });
+    expect(byImage.length).toBe(pulls.filter((p) => p.image.includes('日本語')).length);
+    reopened.close();
+  });
+
+  it('exports CSV text oldest first', async () => {
+    const { store, app } = openApp();
+    app.record(pulls);
+    const { csv, rows } = await app.exportCsv({ cluster: 'kind-lab' });
+    const parsed = parse(csv, { columns: true }) as Record<string, string>[];
+    expect(rows).toBe(pulls.filter((p) => p.cluster === 'kind-lab').length);
+    expect(parsed.map((r) => r.pull_id)).toEqual(pulls.filter((p) => p.cluster === 'kind-lab').map((p) => p.id));
+    expect(parsed[0]?.context).toBe('kind-lab-ctx');
+    store.close();
+  });
+
+  it('reports a write failure once, keeps accepting pulls, and reports the recovery', () => {
+    const { store, dir } = openApp();
+    const events: (string | undefined)[] = [];
+    const app = createAppHistory(store, { onError: (e) => events.push(e?.code) });
+    // Closed, so that nothing keeps writing to an open descriptor of the deleted directory's file.
+    store.close();
+    // The history directory is replaced by a file under the app's feet: every write fails.
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(dir, 'not a directory');
+    expect(() => app.record(pulls.slice(0, 5))).not.toThrow();
+    expect(() => app.record(pulls.slice(5, 10))).not.toThrow();
+    expect(events).toEqual(['not-a-directory']);
+    expect(store.health()).toMatchObject({ writable: false, failedWrites: 10 });
+    rmSync(dir);
+    app.record(pulls.slice(10, 12));
+    expect(events).toEqual(['not-a-directory', undefined]);
+    expect(store.count()).toBe(2);
+    store.close();
+  });
+});

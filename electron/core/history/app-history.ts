@@ -1,0 +1,63 @@
+// Plugs the persistent store into the app's history port (electron/core/app/ports.ts), in place of
+// the in-memory session history: finished pulls from every engine are appended, history queries and
+// exports are answered from disk. A failing disk is reported through `onError` (once per failure
+// episode, not once per pull) and never thrown into the live pipeline.
+import { PassThrough } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { HistoryQuery } from '../bridge/contract.ts';
+import type { HistoryRows, HistoryStore as HistoryPort } from '../app/ports.ts';
+import type { FinishedPull } from '../engine/types.ts';
+import { writeCsv } from './csv.ts';
+import type { HistoryError } from './errors.ts';
+import type { HistoryFilter } from './query.ts';
+import { toHistoryRecord } from './record.ts';
+import type { HistoryStore } from './store.ts';
+
+const DEFAULT_LIMIT = 500;
+const EXPORT_LIMIT = 10_000;
+
+export interface AppHistoryOptions {
+  /** kubeconfig context of a cluster, when the engine's cluster name is not the context name. */
+  contextOf?: (cluster: string) => string | undefined;
+  /** Called when writing starts failing, and with `undefined` once it works again. */
+  onError?: (error: HistoryError | undefined) => void;
+}
+
+/** The bridge's query (`to` inclusive, `text` matching image or node) as a store filter. */
+export function filterOf(query: HistoryQuery): HistoryFilter {
+  return {
+    clusters: query.cluster === undefined ? undefined : [query.cluster],
+    states: query.state === undefined ? undefined : [query.state],
+    text: query.text === undefined || query.text === '' ? undefined : query.text,
+    since: query.from,
+    // Times are whole milliseconds: finishedAt ≤ to  ⇔  finishedAt < to + 1.
+    until: query.to === undefined ? undefined : query.to + 1,
+  };
+}
+
+export function createAppHistory(store: HistoryStore, options: AppHistoryOptions = {}): HistoryPort {
+  let failing = false;
+  return {
+    record(pulls: readonly FinishedPull[]) {
+      const { error } = store.append(pulls.map((p) => toHistoryRecord(p, options.contextOf?.(p.cluster))));
+      if ((error !== undefined) !== failing) {
+        failing = error !== undefined;
+        options.onError?.(error);
+      }
+    },
+    async query(query): Promise<HistoryRows> {
+      const limit = query.limit ?? DEFAULT_LIMIT;
+      const { total, records } = store.query(filterOf(query), { limit });
+      return { rows: records, truncated: total > records.length };
+    },
+    async exportCsv(query) {
+      // The port returns the CSV as text (serve mode downloads it), so this one is bounded; a
+      // file export streams instead: writeCsv(store.scan(filter), createWriteStream(path)).
+      const { records } = store.query(filterOf(query), { limit: query.limit ?? EXPORT_LIMIT });
+      const out = new PassThrough();
+      const text = buffer(out);
+      const rows = await writeCsv(records.reverse(), out);
+      return { csv: (await text).toString('utf8'), rows };
+    },
+  };
+}

@@ -66,6 +66,21 @@ function agentPodOf(raw: unknown): AgentPod | undefined {
   return { uid: pod.metadata.uid, name: pod.metadata.name, node, port: Number.isInteger(port) ? port : 7441, ready };
 }
 
+/** Which nodes get a stream: all of them in a small cluster, else those with a kubelet Pulling
+ * within idleCloseMs; most recently active first, at most maxStreams. */
+export function selectNodes(
+  nodes: readonly string[],
+  activity: ReadonlyMap<string, number>,
+  now: number,
+  limits: { allNodesUpTo: number; idleCloseMs: number; maxStreams: number },
+): string[] {
+  const candidates = nodes.length <= limits.allNodesUpTo
+    ? [...nodes]
+    : nodes.filter((n) => now - (activity.get(n) ?? -Infinity) < limits.idleCloseMs);
+  candidates.sort((a, b) => (activity.get(b) ?? 0) - (activity.get(a) ?? 0) || a.localeCompare(b));
+  return candidates.slice(0, limits.maxStreams);
+}
+
 class NodeStream {
   status: NodeStreamStatus;
   private forward: LocalPortForward | undefined;
@@ -215,19 +230,13 @@ export class AgentStreams {
     return byNode;
   }
 
-  private wantedNodes(byNode: Map<string, AgentPod>): string[] {
-    const nodes = [...byNode.keys()];
-    const idleAfter = this.options.idleCloseMs ?? 5 * 60_000;
-    const candidates = nodes.length <= (this.options.allNodesUpTo ?? 10)
-      ? nodes
-      : nodes.filter((n) => this.now() - (this.activity.get(n) ?? -Infinity) < idleAfter);
-    candidates.sort((a, b) => (this.activity.get(b) ?? 0) - (this.activity.get(a) ?? 0));
-    return candidates.slice(0, this.options.maxStreams ?? 20);
-  }
-
   private reconcile(): void {
     const byNode = this.readyPodsByNode();
-    const wanted = new Set(this.wantedNodes(byNode));
+    const wanted = new Set(selectNodes([...byNode.keys()], this.activity, this.now(), {
+      allNodesUpTo: this.options.allNodesUpTo ?? 10,
+      idleCloseMs: this.options.idleCloseMs ?? 5 * 60_000,
+      maxStreams: this.options.maxStreams ?? 20,
+    }));
     for (const [node, stream] of this.streams) {
       if (!wanted.has(node)) {
         stream.close();

@@ -13,6 +13,7 @@ import type { KubeInput, KubeletEvent, PodObserved } from '../engine/types.ts';
 import { ClusterWatches } from './cluster-watches.ts';
 import { ClusterConnection } from './connection.ts';
 import { loadKubeconfigs } from './kubeconfig-source.ts';
+import { KubeconfigWatcher } from './kubeconfig-watcher.ts';
 import { freshNamespace, kubectl, labKubeconfig, labScript, requireLab, waitFor } from './lab.fixture.ts';
 import { ResourceWatch, type WatchStatus } from './list-watch.ts';
 
@@ -94,6 +95,36 @@ describe('contexts and connections (lab)', () => {
     expect(expired).toMatchObject({ state: 'failed', error: { kind: 'unauthorized', status: 401 } });
     expect(good).toMatchObject({ state: 'connected' });
     expect(JSON.stringify([untrusted, unreachable, expired])).not.toContain('not-a-real-token');
+  });
+});
+
+describe('kubeconfig edited while running (lab)', () => {
+  it('a context added to the file appears and connects; a broken edit is reported and then fixed', async () => {
+    const file = path.join(tmp, 'live.kubeconfig');
+    const original = readFileSync(labKubeconfig, 'utf8');
+    writeFileSync(file, original);
+    const watcher = new KubeconfigWatcher({ paths: [file], searchPath: '', debounceMs: 50, rescanMs: 1000 });
+    const seen: string[][] = [];
+    watcher.onChange((s) => seen.push(s.contexts.map((c) => `${c.name}${c.problems.length ? '!' : ''}`)));
+    watcher.start();
+    try {
+      const doc = parse(original) as { contexts: unknown[] };
+      doc.contexts.push({ name: 'lab-system', context: { cluster: 'lab', user: 'lab-admin', namespace: 'kube-system' } });
+      writeFileSync(file, stringify(doc));
+      await waitFor('the new context', () => (seen.at(-1)?.includes('lab-system') ? true : undefined), 15_000, 50);
+      expect(watcher.snapshot.contexts.find((c) => c.name === 'lab-system')).toMatchObject({ namespace: 'kube-system', problems: [] });
+      const live = watcher.snapshot.clientFor('lab-system');
+      if (!live) throw new Error('lab-system not usable');
+      expect(await new ClusterConnection('lab-system', () => live).check('pulltrace')).toMatchObject({ state: 'connected', preflight: { mode: 'install' } });
+
+      writeFileSync(file, original.replace('clusters:', 'clusters: [oops'));
+      await waitFor('the broken file', () => (watcher.snapshot.files[0]?.state === 'invalid' ? true : undefined), 15_000, 50);
+      expect(watcher.snapshot.contexts).toEqual([]);
+      writeFileSync(file, original);
+      await waitFor('the repaired file', () => (seen.at(-1)?.join(',') === 'lab-admin,lab-readonly' ? true : undefined), 15_000, 50);
+    } finally {
+      watcher.stop();
+    }
   });
 });
 

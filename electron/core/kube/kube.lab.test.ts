@@ -60,6 +60,34 @@ describe('contexts and connections (lab)', () => {
     expect(readonly.preflight.summary).toMatch(/^Nothing can be watched: cannot list events in all namespaces; /);
   });
 
+  it('a user allowed only to watch events, pods and nodes falls back to events-only mode', async () => {
+    // A real RBAC binding for a test-only user, reached by impersonation from the admin context
+    // (the lab's own lab-readonly user is left alone: other tests rely on its 403s).
+    const user = `pt-viewer-${Date.now().toString(36)}`;
+    kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'List', items: [
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: user }, rules: [{ apiGroups: [''], resources: ['events', 'pods', 'nodes'], verbs: ['list', 'watch'] }] },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: user }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] },
+      ],
+    }));
+    try {
+      const lab = parse(readFileSync(labKubeconfig, 'utf8')) as { users: { name: string; user: Record<string, unknown> }[] };
+      const admin = lab.users.find((u) => u.name === 'lab-admin');
+      const file = path.join(tmp, 'viewer.yaml');
+      writeFileSync(file, stringify({ users: [{ name: 'viewer', user: { ...admin?.user, as: user } }], contexts: [{ name: 'viewer', context: { cluster: 'lab', user: 'viewer' } }] }));
+      const status = await new ClusterConnection('viewer', () => clientFor('viewer', [labKubeconfig, file])).check('pulltrace');
+      if (status.state !== 'connected') throw new Error(status.error.message);
+      expect(status.preflight.mode).toBe('events');
+      expect(status.preflight.missing.events).toEqual([]);
+      // Listing pods cluster-wide covers the agent namespace; only the port-forward is missing.
+      expect(status.preflight.missing.agent).toEqual(['cannot create pods/portforward in namespace pulltrace']);
+      expect(status.preflight.missing.install).toContain('cannot create namespaces (cluster-wide)');
+      expect(status.preflight.summary).toBe('Events-only mode (kubelet events and pod status, no byte-level progress): cannot create pods/portforward in namespace pulltrace.');
+    } finally {
+      kubectl(['delete', 'clusterrolebinding,clusterrole', user, '--ignore-not-found']);
+    }
+  });
+
   it('a broken file and broken contexts beside the good ones: each with its own message', async () => {
     const lab = parse(readFileSync(labKubeconfig, 'utf8')) as { clusters: { name: string; cluster: Record<string, unknown> }[]; users: { name: string }[] };
     const labCluster = lab.clusters[0]!.cluster;

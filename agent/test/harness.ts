@@ -25,13 +25,15 @@ export interface StartAgentOptions {
   env?: NodeJS.ProcessEnv;
   /** run this file instead of agent/src/main.ts (e.g. the built bundle) */
   entry?: string;
+  /** node flags, e.g. the V8 memory settings of the pod */
+  nodeArgs?: string[];
   cwd?: string;
   /** run as this uid:gid (via setpriv) */
   user?: { uid: number; gid: number };
 }
 
 export async function startAgent(opts: StartAgentOptions = {}): Promise<AgentProcess> {
-  const base = [opts.entry ?? AGENT_SOURCE, '--grpc-port', '0', '--metrics-port', '0', '--metrics-host', '127.0.0.1', ...(opts.args ?? [])];
+  const base = [...(opts.nodeArgs ?? []), opts.entry ?? AGENT_SOURCE, '--grpc-port', '0', '--metrics-port', '0', '--metrics-host', '127.0.0.1', ...(opts.args ?? [])];
   const [cmd, argv] = opts.user
     ? ['setpriv', [`--reuid=${opts.user.uid}`, `--regid=${opts.user.gid}`, '--clear-groups', process.execPath, ...base]]
     : [process.execPath, base];
@@ -178,9 +180,11 @@ export const lab = {
 
   /** Stops and starts the lab (containerd with registry and proxy: down.sh has no narrower switch). */
   async restart(): Promise<void> {
+    // down.sh forgets which version ran; up.sh would start the default (1.6) without it
+    const version = lab.version();
     const down = await run('./down.sh', []);
     if (down.code !== 0) throw new Error(`down.sh failed: ${down.stderr}`);
-    const up = await run('./up.sh', []);
+    const up = await run('./up.sh', [], { env: { LAB_CTR_VERSION: version } });
     if (up.code !== 0) throw new Error(`up.sh failed: ${up.stderr}`);
   },
 };

@@ -27,6 +27,8 @@ export interface Context {
   attempts: BoundedMap<number>;
   /** Pods by uid, and per node the uids of pods with a container not started yet. */
   pods: Map<string, PodRecord>;
+  /** Bumped whenever any pod attachment or status changes: pulls reuse their pod lists until then. */
+  podsVersion: number;
   waitingPods: Map<string, Set<string>>;
   warnings: Map<string, number>;
   warn: (kind: string) => void;
@@ -46,6 +48,7 @@ export function newContext(config: EngineConfig): Context {
     retiringHead: 0,
     attempts: new BoundedMap(ATTEMPT_KEYS),
     pods: new Map(),
+    podsVersion: 0,
     waitingPods: new Map(),
     warnings,
     warn: (kind) => warnings.set(kind, (warnings.get(kind) ?? 0) + 1),
@@ -82,11 +85,18 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     image,
     name,
     provisional,
+    digest: undefined,
+    manifestDigest: undefined,
+    childManifests: undefined,
+    terminal: undefined,
+    error: undefined,
+    kubelet: undefined,
     blobs: [],
     cached: null,
     layerViews: [],
+    podsView: null,
     layerViewVersions: [],
-    phases: {},
+    phases: { queuedAt: undefined, resolvingAt: undefined, downloadingAt: undefined, unpackingAt: undefined, finishedAt: undefined },
     fromAgent: false,
     fromEvents: false,
     eventPods: new Map(),

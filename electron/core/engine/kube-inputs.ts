@@ -33,6 +33,7 @@ function attachPod(ctx: Context, pull: Pull, event: KubeletEvent, waitingReason?
     waitingReason: waitingReason ?? existing?.waitingReason,
   };
   pull.eventPods.set(event.pod.uid, attached);
+  ctx.podsVersion++;
   pull.fromEvents = true;
   touch(ctx, pull);
 }
@@ -168,6 +169,7 @@ export function applyKubeletEvent(ctx: Context, dedupe: BoundedMap<true>, event:
 const PULL_FAILURE_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff']);
 
 function forgetPod(ctx: Context, uid: string, nodeName: string | undefined): void {
+  ctx.podsVersion++;
   if (nodeName === undefined) return;
   ctx.waitingPods.get(nodeName)?.delete(uid);
   const node = ctx.nodes.get(nodeName);
@@ -179,6 +181,7 @@ function forgetPod(ctx: Context, uid: string, nodeName: string | undefined): voi
  * becomes a failed pull — once per image: never for an image whose attempts the engine knows. */
 export function applyPod(ctx: Context, input: PodObserved): void {
   const uid = input.pod.uid;
+  ctx.podsVersion++;
   const previous = ctx.pods.get(uid);
   ctx.pods.delete(uid);
   if (previous?.node !== undefined && previous.node !== input.node) forgetPod(ctx, uid, previous.node);

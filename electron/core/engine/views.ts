@@ -51,6 +51,15 @@ function waitingContainer(record: PodRecord, pull: Pull, container: string | und
 /** Pods waiting on a pull: those named by kubelet events for it, and those whose container status
  * (same node, same image, not started) says they wait. A started or deleted pod is not waiting. */
 export function podsOf(ctx: Context, pull: Pull): PodWaiting[] {
+  const cached = pull.podsView;
+  // Matching is by image too, and a provisional pull can be renamed.
+  if (cached !== null && cached.version === ctx.podsVersion && cached.image === pull.image) return cached.pods;
+  const pods = buildPods(ctx, pull);
+  pull.podsView = { pods, version: ctx.podsVersion, image: pull.image };
+  return pods;
+}
+
+function buildPods(ctx: Context, pull: Pull): PodWaiting[] {
   const waitingOnNode = ctx.waitingPods.get(pull.node.name);
   if (pull.eventPods.size === 0 && (waitingOnNode === undefined || waitingOnNode.size === 0)) return [];
   const out: PodWaiting[] = [];

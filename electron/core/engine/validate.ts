@@ -110,7 +110,8 @@ export function cleanIngest(raw: IngestStatus, at: number, into: CleanIngest, wa
     warn('malformed-ingest');
     return into;
   }
-  let { offset, total } = raw;
+  const total = raw.total;
+  let offset = raw.offset;
   if (typeof offset !== 'number' || typeof total !== 'number' || Number.isNaN(offset) || Number.isNaN(total)) {
     warn('malformed-ingest');
     return into;

@@ -38,6 +38,8 @@ interface PlannedPull {
   layers: Blob[];
   pod: PodRef;
   workload: string;
+  /** This pull's share of the link: pulls on a real cluster do not all move at the same speed. */
+  speed: number;
   /** `stall`: one layer freezes half way; `fail`: the registry refuses (kubelet Failed, no bytes). */
   fate: 'ok' | 'stall' | 'fail';
 }
@@ -83,6 +85,7 @@ export function syntheticCluster(options: SyntheticOptions): EngineInput[] {
         layers,
         pod: { namespace: n % 3 === 0 ? 'payments' : 'shop', name, uid: `uid-${name}` },
         workload: app,
+        speed: 0.25 + random() * 1.25,
         fate,
       });
     }
@@ -126,7 +129,7 @@ export function syntheticCluster(options: SyntheticOptions): EngineInput[] {
     for (const flow of flows) {
       if (flow.committed) continue;
       const elapsed = (t - start - 500) / 1000;
-      let bytes = Math.min(flow.blob.size, elapsed * rate);
+      let bytes = Math.min(flow.blob.size, elapsed * rate * flow.pull.speed);
       if (flow.pull.fate === 'stall' && flow.blob === flow.pull.layers[0]) bytes = Math.min(bytes, flow.blob.size / 2);
       if (bytes >= flow.blob.size) {
         flow.committed = true;

@@ -1,13 +1,14 @@
 // One cluster's journal: a directory of numbered, append-only segment files (`00000001.ndjson`, …)
-// and their in-memory indexes. Only the newest segment is ever written; older ones are sealed and
+// and their in-memory indexes (saved beside each sealed segment as `00000001.idx`). Only the newest segment is ever written; older ones are sealed and
 // only ever read or deleted whole (retention). See docs/history.md for the crash-safety argument.
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeRecord } from './codec.ts';
 import { historyErrorFrom } from './errors.ts';
 import type { HistoryRecord } from './record.ts';
 import { JournalTables, SegmentIndex } from './segment-index.ts';
-import { scanSegment } from './segment-scan.ts';
+import { indexFilePath, loadIndexFile, saveIndexFile } from './segment-index-file.ts';
+import { scanSegment, type DamagedSpan } from './segment-scan.ts';
 
 export type FsyncPolicy = 'every-record' | 'interval' | 'never';
 
@@ -25,6 +26,8 @@ export interface Segment {
   readonly index: SegmentIndex;
   /** Bytes of complete records: the file is truncated back to this after a failed write. */
   bytes: number;
+  /** Damaged spans found when the segment was loaded (kept so its saved index reports them too). */
+  readonly damaged: DamagedSpan[];
 }
 
 const SEGMENT_NAME = /^(\d{8})\.ndjson$/;
@@ -57,28 +60,40 @@ export class ClusterJournal {
         return m?.[1] !== undefined ? [Number(m[1])] : [];
       })
       .sort((a, b) => a - b);
-    seqs.forEach((seq, i) => {
-      const path = join(this.dir, segmentName(seq));
-      const index = new SegmentIndex();
-      const scan = scanSegment(path, (record, offset, length) => index.add(record, this.tables, offset, length));
-      const newest = i === seqs.length - 1;
-      const damagedTail = scan.damaged.filter((d) => d.offset >= scan.endOfLastGood);
-      const damagedInside = newest && !readOnly ? scan.damaged.filter((d) => d.offset < scan.endOfLastGood) : scan.damaged;
-      for (const d of damagedInside) notes.push({ file: path, ...d, action: 'skipped-damaged-records' });
-      if (newest && !readOnly) {
-        for (const d of damagedTail) notes.push({ file: path, ...d, action: 'truncated-damaged-tail' });
-        if (scan.partialTailBytes > 0) {
-          notes.push({ file: path, offset: scan.completeBytes, bytes: scan.partialTailBytes, action: 'truncated-partial-tail', problem: 'record cut off mid-write' });
+    seqs.forEach((seq, i) => this.segments.push(this.loadSegment(seq, i === seqs.length - 1, readOnly, notes)));
+  }
+
+  private loadSegment(seq: number, newest: boolean, readOnly: boolean, notes: RecoveryNote[]): Segment {
+    const path = join(this.dir, segmentName(seq));
+    const report = (d: DamagedSpan, action: RecoveryNote['action']): void => {
+      notes.push({ file: path, ...d, action });
+    };
+    // A sealed segment never changes: its saved index is enough when it still matches the file.
+    if (!newest) {
+      const saved = loadIndexFile(path, statSync(path).size, this.tables);
+      if (saved !== undefined) {
+        for (const d of saved.facts.damaged) report(d, 'skipped-damaged-records');
+        if (saved.facts.partialTailBytes > 0) {
+          report({ offset: saved.facts.bytes - saved.facts.partialTailBytes, bytes: saved.facts.partialTailBytes, problem: 'incomplete last line' }, 'ignored-partial-tail');
         }
-        if (damagedTail.length > 0 || scan.partialTailBytes > 0) truncateSync(path, scan.endOfLastGood);
-        this.segments.push({ seq, path, index, bytes: scan.endOfLastGood });
-      } else {
-        if (scan.partialTailBytes > 0) {
-          notes.push({ file: path, offset: scan.completeBytes, bytes: scan.partialTailBytes, action: 'ignored-partial-tail', problem: 'incomplete last line' });
-        }
-        this.segments.push({ seq, path, index, bytes: scan.completeBytes + scan.partialTailBytes });
+        return { seq, path, index: saved.index, bytes: saved.facts.bytes, damaged: saved.facts.damaged };
       }
-    });
+    }
+    const index = new SegmentIndex();
+    const scan = scanSegment(path, (record, offset, length) => index.add(record, this.tables, offset, length));
+    if (newest && !readOnly) {
+      const inside = scan.damaged.filter((d) => d.offset < scan.endOfLastGood);
+      for (const d of inside) report(d, 'skipped-damaged-records');
+      for (const d of scan.damaged.filter((d) => d.offset >= scan.endOfLastGood)) report(d, 'truncated-damaged-tail');
+      if (scan.partialTailBytes > 0) report({ offset: scan.completeBytes, bytes: scan.partialTailBytes, problem: 'record cut off mid-write' }, 'truncated-partial-tail');
+      if (scan.endOfLastGood < scan.completeBytes + scan.partialTailBytes) truncateSync(path, scan.endOfLastGood);
+      return { seq, path, index, bytes: scan.endOfLastGood, damaged: inside };
+    }
+    for (const d of scan.damaged) report(d, 'skipped-damaged-records');
+    if (scan.partialTailBytes > 0) report({ offset: scan.completeBytes, bytes: scan.partialTailBytes, problem: 'incomplete last line' }, 'ignored-partial-tail');
+    const segment = { seq, path, index, bytes: scan.completeBytes + scan.partialTailBytes, damaged: scan.damaged };
+    if (!newest && !readOnly) saveIndexFile(path, index, this.tables, { bytes: segment.bytes, damaged: scan.damaged, partialTailBytes: scan.partialTailBytes });
+    return segment;
   }
 
   get bytes(): number {
@@ -118,6 +133,7 @@ export class ClusterJournal {
   drop(segment: Segment): boolean {
     if (segment === this.segments.at(-1) && this.fd !== undefined) return false;
     unlinkSync(segment.path);
+    rmSync(indexFilePath(segment.path), { force: true });
     this.segments.splice(this.segments.indexOf(segment), 1);
     return true;
   }
@@ -146,11 +162,12 @@ export class ClusterJournal {
     }
     if (segment !== undefined && segment.bytes > 0 && segment.bytes + lineBytes > this.segmentBytes) {
       this.close();
+      saveIndexFile(segment.path, segment.index, this.tables, { bytes: segment.bytes, damaged: segment.damaged, partialTailBytes: 0 });
       segment = undefined;
     }
     if (segment === undefined) {
       const seq = (this.segments.at(-1)?.seq ?? 0) + 1;
-      segment = { seq, path: join(this.dir, segmentName(seq)), index: new SegmentIndex(), bytes: 0 };
+      segment = { seq, path: join(this.dir, segmentName(seq)), index: new SegmentIndex(), bytes: 0, damaged: [] };
       this.open(segment);
       this.segments.push(segment);
       this.syncDirectory();

@@ -25,7 +25,11 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const segmentFiles = (dir: string, cluster: string): string[] => readdirSync(join(dir, clusterDirName(cluster))).sort().map((f) => join(dir, clusterDirName(cluster), f));
+const segmentFiles = (dir: string, cluster: string): string[] =>
+  readdirSync(join(dir, clusterDirName(cluster)))
+    .filter((f) => f.endsWith('.ndjson'))
+    .sort()
+    .map((f) => join(dir, clusterDirName(cluster), f));
 
 describe('HistoryStore round trip', () => {
   it('persists records per cluster and gives them back identical after a reopen', () => {
@@ -252,5 +256,74 @@ describe('HistoryStore segment files', () => {
     const reopened = open({ dir, segmentBytes: 8 * 1024 });
     expect(reopened.count()).toBeLessThan(100);
     expect(reopened.recovery).toEqual([]);
+  });
+});
+
+describe('saved segment indexes', () => {
+  const build = (dir: string): HistoryRecord[] => {
+    const records = [...generateRecords(400, { clusters: ['kind-lab'], nodes: 4 })];
+    const store = HistoryStore.open({ dir, segmentBytes: 32 * 1024, fsync: 'never', retention: { maxAgeMs: Infinity } });
+    store.append(records);
+    store.close();
+    return records;
+  };
+  const indexFiles = (dir: string): string[] => readdirSync(join(dir, 'kind-lab')).filter((f) => f.endsWith('.idx')).map((f) => join(dir, 'kind-lab', f));
+  const summary = (store: HistoryStore) => ({
+    count: store.count(),
+    node1: store.query({ nodes: ['node-001'] }, { limit: 1000 }).records.map((r) => r.id),
+    stats: store.stats({}, 'image'),
+  });
+
+  it('are written for every sealed segment and give the same answers as scanning', () => {
+    const dir = tempDir();
+    build(dir);
+    const segments = segmentFiles(dir, 'kind-lab');
+    expect(indexFiles(dir)).toHaveLength(segments.length - 1);
+    const fromIndexes = summary(open({ dir, retention: { maxAgeMs: Infinity } }));
+    stores.splice(0).forEach((s) => s.close());
+    for (const f of indexFiles(dir)) rmSync(f);
+    const scanned = open({ dir, retention: { maxAgeMs: Infinity } });
+    expect(summary(scanned)).toEqual(fromIndexes);
+    expect(fromIndexes.count).toBe(400);
+    // Opening a store without index files writes them for next time.
+    expect(indexFiles(dir)).toHaveLength(segments.length - 1);
+  });
+
+  it('are used only while they match their segment byte for byte', () => {
+    const dir = tempDir();
+    build(dir);
+    const [firstIndex] = indexFiles(dir).sort();
+    if (firstIndex === undefined) throw new Error('no index file');
+    // Proof that the saved index is what gets loaded: rename a node inside it.
+    const saved = JSON.parse(readFileSync(firstIndex, 'utf8')) as { strings: { nodes: string[] } };
+    saved.strings.nodes[0] = 'renamed-in-index';
+    writeFileSync(firstIndex, JSON.stringify(saved));
+    const trusted = open({ dir, retention: { maxAgeMs: Infinity } });
+    expect(trusted.count({ nodes: ['renamed-in-index'] })).toBeGreaterThan(0);
+    stores.splice(0).forEach((s) => s.close());
+    // Change one byte of the segment (same size): the CRC no longer matches, the segment is scanned.
+    const [firstSegment] = segmentFiles(dir, 'kind-lab');
+    if (firstSegment === undefined) throw new Error('no segment');
+    const bytes = readFileSync(firstSegment);
+    bytes[100] = (bytes[100] ?? 0) ^ 0x01;
+    writeFileSync(firstSegment, bytes);
+    const rescanned = open({ dir, retention: { maxAgeMs: Infinity } });
+    expect(rescanned.count({ nodes: ['renamed-in-index'] })).toBe(0);
+    expect(rescanned.recovery.map((n) => n.action)).toEqual(['skipped-damaged-records']);
+    expect(rescanned.count()).toBe(399);
+    stores.splice(0).forEach((s) => s.close());
+    // The rebuilt index keeps reporting the damage.
+    const again = open({ dir, retention: { maxAgeMs: Infinity } });
+    expect(again.recovery).toEqual(rescanned.recovery);
+    expect(again.count()).toBe(399);
+  });
+
+  it('fall back to scanning when the index file is not an index', () => {
+    const dir = tempDir();
+    build(dir);
+    for (const f of indexFiles(dir)) writeFileSync(f, '{"v":1,"rows":"many"}');
+    const store = open({ dir, retention: { maxAgeMs: Infinity } });
+    expect(store.count()).toBe(400);
+    expect(store.recovery).toEqual([]);
   });
 });

@@ -53,24 +53,26 @@ describe('events-only mode on the real kubelet (lab)', () => {
       await waitFor('Pulled for the existing image', () => kubelet('ok').find((e) => e.reason === 'Pulled'), 90_000);
       await waitFor('BackOff for the missing image', () => kubelet('missing').find((e) => e.reason === 'BackOff'), 90_000);
 
-      expect(kubelet('ok').map((e) => e.reason).slice(0, 2)).toEqual(['Pulling', 'Pulled']);
-      expect(kubelet('ok')[1]?.message).toMatch(/^Successfully pulled image "127\.0\.0\.1:5000\/lab\/alpha-run:v1" in [\d.]+m?s$/);
+      // Events posted within the same second may arrive in either order: check content, not order.
+      expect(new Set(kubelet('ok').map((e) => e.reason))).toEqual(new Set(['Pulling', 'Pulled']));
+      expect(kubelet('ok').find((e) => e.reason === 'Pulled')?.message).toMatch(/^Successfully pulled image "127\.0\.0\.1:5000\/lab\/alpha-run:v1" in [\d.]+m?s$/);
       const missing = kubelet('missing');
-      expect(missing.slice(0, 2).map((e) => e.reason)).toEqual(['Pulling', 'Failed']);
-      expect(missing[1]?.message).toMatch(/^Failed to pull image "127\.0\.0\.1:5000\/lab\/missing:v1": rpc error: code = NotFound/);
+      expect(missing.some((e) => e.reason === 'Pulling')).toBe(true);
+      expect(missing.some((e) => e.reason === 'Failed' && /^Failed to pull image "127\.0\.0\.1:5000\/lab\/missing:v1": rpc error: code = NotFound/.test(e.message))).toBe(true);
       expect(missing.some((e) => e.reason === 'Failed' && e.message === 'Error: ErrImagePull')).toBe(true);
       expect(missing.every((e) => e.node === 'lab-kubelet' && e.container === 'main')).toBe(true);
       await waitFor('pod status ErrImagePull/ImagePullBackOff', () =>
         inputs.find((i) => i.type === 'kube.pod' && i.pod.name === 'missing' && i.pod.namespace === ns && ['ErrImagePull', 'ImagePullBackOff'].includes(i.containers[0]?.waitingReason ?? '')), 60_000);
 
       engine.apply({ type: 'tick', at: Date.now() });
-      const pulls = engine.pulls().filter((p) => p.pods.some((w) => w.pod.namespace === ns));
+      const pulls = engine.pulls();
+      const trail = JSON.stringify(engine.pulls().map((p) => [p.image, p.state, p.source, p.pods.map((w) => `${w.pod.namespace}/${w.pod.name}`), p.error?.reason]));
       const ok = pulls.find((p) => p.image === '127.0.0.1:5000/lab/alpha-run:v1');
       const failed = pulls.find((p) => p.image === '127.0.0.1:5000/lab/missing:v1');
-      expect(ok).toMatchObject({ node: 'lab-kubelet', state: 'done', source: 'events' });
-      expect(ok?.pods.map((w) => w.pod.name)).toEqual(['ok']);
-      expect(failed).toMatchObject({ node: 'lab-kubelet', state: 'failed', source: 'events', error: { reason: 'not-found' } });
-      expect(failed?.pods.map((w) => w.pod.name)).toEqual(['missing']);
+      expect(ok, trail).toMatchObject({ node: 'lab-kubelet', state: 'done', source: 'events' });
+      // A pod leaves a pull's list once its container started, so only the failing pod still waits.
+      expect(failed, trail).toMatchObject({ node: 'lab-kubelet', state: 'failed', source: 'events', error: { reason: 'not-found' } });
+      expect(failed?.pods.map((w) => `${w.pod.namespace}/${w.pod.name}`)).toContain(`${ns}/missing`);
     } finally {
       session.stop();
     }

@@ -1,7 +1,8 @@
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { kubeConfigFor, proxyFromEnvironment } from './kubeconfig-client.ts';
 import { mergeKubeconfigs } from './kubeconfig-merge.ts';
 import { kubeconfigPaths, loadKubeconfigs } from './kubeconfig-source.ts';
 import { KubeconfigWatcher } from './kubeconfig-watcher.ts';
@@ -242,5 +243,33 @@ describe('KubeconfigWatcher', () => {
     } finally {
       watcher.stop();
     }
+  });
+});
+
+describe('proxy from the environment', () => {
+  const env = { HTTPS_PROXY: 'http://proxy.corp:3128', HTTP_PROXY: 'http://plain.corp:3128', NO_PROXY: 'internal.corp,.svc.example,10.0.0.0/8,api.other:8443' };
+  it('follows HTTPS_PROXY / HTTP_PROXY / NO_PROXY like kubectl, never for loopback', () => {
+    expect(proxyFromEnvironment('https://k8s.example.com:6443', env)).toBe('http://proxy.corp:3128');
+    expect(proxyFromEnvironment('http://k8s.example.com', env)).toBe('http://plain.corp:3128');
+    expect(proxyFromEnvironment('https://internal.corp:6443', env)).toBeUndefined();
+    expect(proxyFromEnvironment('https://a.b.svc.example', env)).toBeUndefined();
+    expect(proxyFromEnvironment('https://10.1.2.3:6443', env)).toBeUndefined();
+    expect(proxyFromEnvironment('https://11.1.2.3:6443', env)).toBe('http://proxy.corp:3128');
+    expect(proxyFromEnvironment('https://api.other:8443', env)).toBeUndefined();
+    expect(proxyFromEnvironment('https://api.other:6443', env)).toBe('http://proxy.corp:3128');
+    expect(proxyFromEnvironment('https://127.0.0.1:6443', env)).toBeUndefined();
+    expect(proxyFromEnvironment('https://localhost:6443', env)).toBeUndefined();
+    expect(proxyFromEnvironment('https://k8s.example.com', { ...env, NO_PROXY: '*' })).toBeUndefined();
+    expect(proxyFromEnvironment('https://k8s.example.com', {})).toBeUndefined();
+  });
+
+  it('a kubeconfig proxy-url wins over the environment', () => {
+    const file = write('config', `
+clusters: [{name: c, cluster: {server: "https://c.example", proxy-url: "http://explicit:8080"}}, {name: d, cluster: {server: "https://d.example"}}]
+contexts: [{name: one, context: {cluster: c}}, {name: two, context: {cluster: d}}]
+`);
+    const merged = mergeKubeconfigs([{ path: file, state: 'ok', text: readFileSync(file, 'utf8') }]);
+    expect(kubeConfigFor(merged.contexts[0]!, '', env).getCurrentCluster()?.proxyUrl).toBe('http://explicit:8080');
+    expect(kubeConfigFor(merged.contexts[1]!, '', env).getCurrentCluster()?.proxyUrl).toBe('http://proxy.corp:3128');
   });
 });

@@ -44,8 +44,6 @@ export class Collector {
   private readonly metrics: AgentMetrics;
   private readonly log: Logger;
   private readonly publish: (body: FrameBody) => void;
-  /** called after every poll (freshness measurements, tests) */
-  onPolled: (() => void) | null = null;
 
   constructor(deps: { client: ContainerdClient; protos: Protos; opts: CollectorOptions; metrics: AgentMetrics; log: Logger; publish: (body: FrameBody) => void }) {
     this.client = deps.client;
@@ -144,7 +142,6 @@ export class Collector {
     this.metrics.liveIngests.set(current.size);
     this.mapNewIngests(diff.appeared, current);
     if (current.size === 0) void this.settlePending(live);
-    this.onPolled?.();
     this.schedule(current.size > 0 ? this.opts.pollActiveMs : this.opts.pollIdleMs);
   }
 

@@ -150,7 +150,11 @@ export class Hub {
     }
   }
 
+  /** Ends every stream (shutdown): desktops see a clean end and reconnect to the next agent. */
   closeAll(): void {
-    for (const w of this.watchers) this.remove(w);
+    for (const w of this.watchers) {
+      this.remove(w);
+      w.sink.end();
+    }
   }
 }

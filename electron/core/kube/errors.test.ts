@@ -1,6 +1,6 @@
 // Real client-node calls against a local HTTP server and real plugin processes, so the error
 // shapes are the ones the library really produces, not hand-made imitations.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -8,6 +8,8 @@ import path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeKubeError } from './errors.ts';
+import { kubeConfigFor } from './kubeconfig-client.ts';
+import { mergeKubeconfigs } from './kubeconfig-merge.ts';
 
 let server: http.Server;
 let base: string;
@@ -89,5 +91,39 @@ describe('describeKubeError on real client-node failures', () => {
     writeFileSync(garbage, '#!/bin/sh\necho not-json\n');
     chmodSync(garbage, 0o755);
     expect(describeKubeError(await failure(client(base, { exec: { command: garbage, args: [] } }).listNode())).kind).toBe('exec-plugin');
+  });
+});
+
+describe('requests through a proxy from the environment', () => {
+  it('an http cluster is reached through HTTP_PROXY (a real forwarding proxy sees the request)', async () => {
+    const proxied: string[] = [];
+    const proxy = http.createServer((req, res) => {
+      proxied.push(`${req.method} ${req.url}`);
+      const target = new URL(req.url ?? '');
+      // The made-up host exists only here: the proxy dials the test server for it.
+      const upstream = http.request({ host: '127.0.0.1', port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      // The API server must not be on loopback (never proxied): use this machine's name for it.
+      const serverUrl = base.replace('127.0.0.1', 'pulltrace-test.invalid');
+      const file = path.join(dir, 'config');
+      writeFileSync(file, `clusters: [{name: c, cluster: {server: "${serverUrl}/status/403/"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n`);
+      const merged = mergeKubeconfigs([{ path: file, state: 'ok', text: readFileSync(file, 'utf8') }]);
+      const kc = kubeConfigFor(merged.contexts[0]!, '', { HTTP_PROXY: proxyUrl, NO_PROXY: 'example.com' });
+      expect(kc.getCurrentCluster()?.proxyUrl).toBe(proxyUrl);
+      const e = describeKubeError(await failure(kc.makeApiClient(CoreV1Api).listNode()));
+      // pulltrace-test.invalid resolves nowhere: only the proxy can have answered.
+      expect(e).toMatchObject({ kind: 'forbidden', status: 403 });
+      expect(proxied).toEqual([expect.stringMatching(/^GET http:\/\/pulltrace-test\.invalid:\d+\/status\/403\/api\/v1\/nodes/)]);
+    } finally {
+      proxy.close();
+    }
   });
 });

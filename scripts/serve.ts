@@ -1,11 +1,11 @@
-// Serve mode: `npm run serve [-- --port 8080] [--host ADDR --allow-remote] [--demo]`.
+// Serve mode: `npm run serve [-- --port 8080] [--host ADDR --allow-remote] [--demo] [--history-dir DIR]`.
 // The real core (engines, replay demo, kubeconfig contexts) behind the loopback HTTP + WebSocket
 // bridge, serving the built renderer (out/renderer). Prints the URL with its one-time token.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../electron/core/app/app.ts';
-import { kubeconfigContexts } from '../electron/core/app/kube-contexts.ts';
+import { openBackends } from '../electron/core/app/backends.ts';
 import { startServe } from '../electron/core/bridge/serve-server.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     demo: { type: 'boolean', default: false },
     recordings: { type: 'string', default: path.join(root, 'fixtures', 'recordings') },
     renderer: { type: 'string', default: path.join(root, 'out', 'renderer') },
+    'history-dir': { type: 'string' },
   },
 });
 
@@ -26,7 +27,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
-const app = createApp({ recordingsDir: values.recordings, contexts: kubeconfigContexts() });
+const backends = openBackends({ historyDir: values['history-dir'] });
+const app = createApp({ recordingsDir: values.recordings, ...backends });
 let serve;
 try {
   serve = await startServe(app, app, {
@@ -39,6 +41,7 @@ try {
 } catch (error) {
   console.error(`serve: ${error instanceof Error ? error.message : String(error)}`);
   await app.close();
+  backends.close();
   process.exit(1);
 }
 if (values.demo) {
@@ -46,6 +49,7 @@ if (values.demo) {
   if (!started.ok) console.error(`demo: ${started.error.message}`);
 }
 // The one line tests and scripts wait for; the token makes it a secret: do not paste it around.
+console.error(`history: ${backends.historyPath}`);
 console.log(`pulltrace serve mode: open ${serve.url}`);
 
 let closing = false;
@@ -54,6 +58,7 @@ const shutdown = async (): Promise<void> => {
   closing = true;
   await serve.close();
   await app.close();
+  backends.close();
   process.exit(0);
 };
 process.on('SIGINT', () => void shutdown());

@@ -5,7 +5,7 @@ import { app, BrowserWindow, dialog, Menu, Notification, screen, session } from 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../core/app/app.ts';
-import { kubeconfigContexts } from '../core/app/kube-contexts.ts';
+import { openBackends } from '../core/app/backends.ts';
 import { createSettingsStore } from '../core/app/settings.ts';
 import { withSaveDialog } from './csv-export.ts';
 import { registerIpcBridge } from './ipc.ts';
@@ -28,9 +28,10 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   const userData = app.getPath('userData');
+  const backends = openBackends({ dataDir: userData });
   const core = createApp({
     recordingsDir,
-    contexts: kubeconfigContexts(),
+    ...backends,
     settings: createSettingsStore(path.join(userData, 'settings.json')),
   });
   const handler = withSaveDialog(core, async (defaultName) => {
@@ -68,7 +69,10 @@ async function start(): Promise<void> {
     quitting = true;
     event.preventDefault();
     unregister();
-    void core.close().finally(() => app.exit(0));
+    void core.close().finally(() => {
+      backends.close();
+      app.exit(0);
+    });
   });
   app.on('window-all-closed', () => app.quit());
 }

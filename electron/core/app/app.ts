@@ -129,7 +129,11 @@ export function createApp(options: AppOptions): App {
     try {
       runtime.connection = await options.connector.connect(context, (input) => runtime.engine.apply(input), (status) => setStatus(runtime, status));
     } catch (error) {
-      setStatus(runtime, { state: 'error', message: error instanceof Error ? error.message : String(error) });
+      // Nothing to watch: the cluster goes away and the picker shows why, ready for a retry.
+      clusters.delete(context);
+      emit({ kind: 'cluster.removed', cluster: context });
+      if (error instanceof CommandError) throw error;
+      throw new CommandError('failed', error instanceof Error ? error.message : String(error));
     }
     return context;
   };

@@ -28,7 +28,7 @@ function recordingDir(): string {
 }
 
 async function startServe(recordings: string): Promise<string> {
-  serve = spawn(process.execPath, ['scripts/serve.ts', '--recordings', recordings], {
+  serve = spawn(process.execPath, ['scripts/serve.ts', '--recordings', recordings, '--history-dir', path.join(recordings, 'history')], {
     cwd: root,
     env: { ...process.env, KUBECONFIG: path.join(recordings, 'no-kubeconfig') },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -177,8 +177,10 @@ describe('pulltrace UI in Chromium (serve mode, replay)', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
     const file = await download.path();
     const csv = readFileSync(file, 'utf8').trim().split('\n');
-    expect(csv[0]).toMatch(/^cluster,node,image,digest,state/);
+    // The persistent history store's CSV (electron/core/history/csv.ts), not a UI-side rendering.
+    expect(csv[0]).toMatch(/^finished_at,cluster,context,node,image,/);
     expect(csv.length).toBeGreaterThanOrEqual(2);
+    expect(csv[1]).toContain('demo:synthetic');
     expect(download.suggestedFilename()).toMatch(/^pulltrace-history-.*\.csv$/);
     await page.getByRole('status').filter({ hasText: 'Exported' }).waitFor();
     await shot('history');

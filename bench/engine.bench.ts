@@ -106,6 +106,20 @@ function nodeFrame(node: number, pulls: SimPull[], at: number, extra: EngineInpu
   return { type: 'ingests.observed', at, node: name, ingests };
 }
 
+/** Steady state: the views just drained against the synthetic truth at the same moment (the sum of
+ * the pull's active layers' rates, as of the frames the engine has seen), for pulls whose active
+ * layers all started more than the rate window ago. The drains' upserts carry every pull that
+ * moved: no extra full-state call is needed. */
+function sampleRateErrors(views: readonly PullView[], now: number): void {
+  for (const view of views) {
+    if (view.state !== 'downloading') continue;
+    const pull = nodes[Number(view.node.slice('node-'.length))]?.find((p) => p.image === view.image);
+    if (pull === undefined || pull.active.length === 0 || pull.active.some((l) => now - l.startedAt < 6_000)) continue;
+    const expected = pull.active.reduce((sum, l) => sum + l.rate, 0);
+    errors.push(Math.abs(view.rate - expected) / expected);
+  }
+}
+
 function cpuMs(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
@@ -142,7 +156,7 @@ const NODES_PER_SLOT = (NODES * SLOT_MS) / FRAME_MS;
 
 for (let second = 0; second * 1000 < WARMUP_MS + MEASURED_MS; second++) {
   const measured = second * 1000 >= WARMUP_MS;
-  const upsertsThisSecond: PullView[] = [];
+  const sampled = measured && second % 5 === 0;
   for (let slot = 0; slot < 1000; slot += SLOT_MS) {
     const half = Math.floor(slot / FRAME_MS) * FRAME_MS;
     const first = ((slot % FRAME_MS) / SLOT_MS) * NODES_PER_SLOT;
@@ -166,7 +180,7 @@ for (let second = 0; second * 1000 < WARMUP_MS + MEASURED_MS; second++) {
     engine.apply({ type: 'tick', at: T0 + second * 1000 + slot + SLOT_MS });
     const delta = engine.drain();
     const drainTime = cpuMs(start);
-    for (const view of delta.upserts) upsertsThisSecond.push(view);
+    if (sampled) sampleRateErrors(delta.upserts, T0 + second * 1000 + slot + SLOT_MS);
     if (!measured) continue;
     engineCpu += applyTime + drainTime;
     drainCpu += drainTime;
@@ -180,23 +194,7 @@ for (let second = 0; second * 1000 < WARMUP_MS + MEASURED_MS; second++) {
   peakRss = Math.max(peakRss, memory.rss);
   peakHeap = Math.max(peakHeap, memory.heapUsed);
 
-  if (measured && second % 5 === 0) {
-    // Steady state: compare pulls whose active layers all started more than the window ago.
-    const now = T0 + (second + 1) * 1000;
-    const truth = new Map<string, number>();
-    for (const pulls of nodes) {
-      for (const pull of pulls) {
-        if (pull.active.length === 0 || pull.active.some((l) => now - l.startedAt < 6_000)) continue;
-        truth.set(pull.image, pull.active.reduce((sum, l) => sum + l.rate, 0));
-      }
-    }
-    // The drains' upserts carry every pull that moved: no extra full-state call needed. Each
-    // view is compared with the truth at the time it was emitted (its drain's tick).
-    for (const view of upsertsThisSecond) {
-      const expected = truth.get(view.image);
-      if (expected !== undefined && view.state === 'downloading') errors.push(Math.abs(view.rate - expected) / expected);
-    }
-  }
+
 }
 
 const stats = engine.stats();

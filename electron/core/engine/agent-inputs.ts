@@ -27,7 +27,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { isActive, isCached, newBlob, type Blob, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, isActive, newBlob, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -37,7 +37,7 @@ const MAX_BLOBS_PER_NODE = 20_000;
 const scratch: CleanIngest = { ok: false, kind: 'unknown', offset: 0, total: 0, startedAt: 0, updatedAt: 0 };
 
 function startIngest(ctx: Context, node: NodeState, blob: Blob, clean: CleanIngest): void {
-  blob.live = true;
+  setBlobLive(blob, true);
   node.liveBlobs.add(blob);
   if (blob.kind === 'unknown') blob.kind = clean.kind;
   if (blob.kind === 'manifest' || blob.kind === 'index') node.liveMetadata++;
@@ -45,7 +45,7 @@ function startIngest(ctx: Context, node: NodeState, blob: Blob, clean: CleanInge
   blob.lastOffset = clean.offset;
   blob.samples = newSamples(ctx.now, clean.startedAt, 0, ctx.config.rateWindowMs);
   if (clean.offset > 0) recordProgress(blob.samples, clean.offset, clean.updatedAt, ctx.now);
-  if (clean.offset > blob.done) blob.done = clean.offset;
+  setBlobDone(blob, clean.offset);
 }
 
 export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus): void {
@@ -83,7 +83,7 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
     if (clean.offset > blob.lastOffset) {
       recordProgress(samples, clean.offset - blob.lastOffset, clean.updatedAt, ctx.now);
       blob.lastOffset = clean.offset;
-      if (clean.offset > blob.done) blob.done = clean.offset;
+      setBlobDone(blob, clean.offset);
       progressed = true;
     } else if (clean.offset < blob.lastOffset) {
       // Restarted lower (a retry): nothing is subtracted; bytes count again as it climbs.
@@ -109,8 +109,7 @@ export function applyIngests(ctx: Context, node: NodeState, ingests: readonly In
 }
 
 function allFetched(pull: Pull): boolean {
-  for (const blob of pull.blobs) if (!isCached(pull, blob) && !blob.committed) return false;
-  return pull.manifestDigest !== undefined;
+  return pull.pendingBlobs === 0 && pull.manifestDigest !== undefined;
 }
 
 export function applyGone(ctx: Context, node: NodeState, input: IngestGone): void {
@@ -199,7 +198,10 @@ function claimBlob(node: NodeState, descriptor: BlobDescriptor, kind: 'config' |
     node.blobs.set(descriptor.digest, blob);
   }
   blob.kind = kind;
-  blob.size = descriptor.size;
+  if (blob.size !== descriptor.size) {
+    blob.size = descriptor.size;
+    for (const owner of blob.owners) recountPull(owner);
+  }
   blob.version++;
   if (typeof descriptor.mediaType === 'string' && descriptor.mediaType !== '') blob.mediaType = intern(descriptor.mediaType);
   return blob;
@@ -220,13 +222,9 @@ function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: Manife
     }
     const blob = claimBlob(node, descriptor, kind);
     if (pull.blobs.includes(blob)) continue;
-    pull.blobs.push(blob);
-    if (descriptor.present === true && !blob.live) {
-      pull.cached ??= new Set();
-      pull.cached.add(blob);
-    } else if (blob.fetcher === undefined && !blob.committed) {
-      blob.fetcher = pull;
-    }
+    const cached = descriptor.present === true && !blob.live;
+    addBlobToPull(pull, blob, cached);
+    if (!cached && blob.fetcher === undefined && !blob.committed) blob.fetcher = pull;
     for (const other of blob.owners) touch(ctx, other);
     if (blob.owners.length === 0) blob.owners = [pull];
     else blob.owners.push(pull);

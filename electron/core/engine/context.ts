@@ -4,7 +4,7 @@
 import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
 import { BoundedMap } from './bounded.ts';
 import type { ImageName } from './image-name.ts';
-import { isActive, isCached, newNode, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { isActive, isCached, newNode, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
 import { finishedRecord } from './views.ts';
 
 /** Distinct node+image keys whose attempt numbers are remembered (bounded; see docs/engine.md). */
@@ -93,6 +93,11 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     kubelet: undefined,
     blobs: [],
     cached: null,
+    liveBlobs: [],
+    pendingBlobs: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+    bytesCached: 0,
     layerViews: [],
     podsView: null,
     layerViewVersions: [],
@@ -148,15 +153,15 @@ export function finishPull(
 /** A blob is in the content store: count it at full size and stop tracking its ingest. */
 export function creditCommitted(node: NodeState, blob: Blob, at: number): void {
   if (blob.live) endIngest(node, blob);
-  blob.committed = true;
+  setBlobDone(blob, blob.size);
+  setBlobCommitted(blob);
   blob.version++;
-  blob.done = blob.size;
   blob.finishedAt ??= at;
 }
 
 export function endIngest(node: NodeState, blob: Blob): void {
   if (!blob.live) return;
-  blob.live = false;
+  setBlobLive(blob, false);
   blob.version++;
   blob.rateAt = -1;
   node.rateAt = -1;

@@ -66,6 +66,14 @@ export interface Pull {
   /** Blobs already in the content store when this pull's manifest was read (cached for this pull
    * only: the same blob may have been downloaded by another pull). Null when none. */
   cached: Set<Blob> | null;
+  /** Aggregates kept in step with the blobs (see setBlobDone & co. below) so that views and
+   * state need not walk every layer: live non-cached blobs, non-cached blobs not committed, and
+   * the byte totals of PullView.bytes. */
+  liveBlobs: Blob[];
+  pendingBlobs: number;
+  bytesDone: number;
+  bytesTotal: number;
+  bytesCached: number;
   terminal?: Terminal;
   error?: { reason: FailureReason; message: string };
   phases: PullPhases;
@@ -170,4 +178,67 @@ export function kindOfMediaType(mediaType: string): IngestKind {
   if (/index|manifest\.list/.test(mediaType)) return 'index';
   if (/manifest/.test(mediaType)) return 'manifest';
   return 'layer';
+}
+
+// Blob changes that pulls aggregate. Every change of a blob's bytes, liveness or commit goes
+// through these, so each owner's totals stay equal to the sums over its layers (a property test
+// checks it).
+
+function forOwners(blob: Blob, change: (owner: Pull) => void): void {
+  for (const owner of blob.owners) if (!isCached(owner, blob)) change(owner);
+}
+
+/** Sets a blob's high-water mark (never lower). */
+export function setBlobDone(blob: Blob, done: number): void {
+  if (done <= blob.done) return;
+  const delta = Math.min(done, blob.size) - Math.min(blob.done, blob.size);
+  blob.done = done;
+  if (delta !== 0) forOwners(blob, (owner) => (owner.bytesDone += delta));
+}
+
+export function setBlobLive(blob: Blob, live: boolean): void {
+  if (blob.live === live) return;
+  blob.live = live;
+  forOwners(blob, (owner) => {
+    if (live) owner.liveBlobs.push(blob);
+    else {
+      const index = owner.liveBlobs.indexOf(blob);
+      if (index >= 0) owner.liveBlobs.splice(index, 1);
+    }
+  });
+}
+
+export function setBlobCommitted(blob: Blob): void {
+  if (blob.committed) return;
+  blob.committed = true;
+  forOwners(blob, (owner) => owner.pendingBlobs--);
+}
+
+/** Adds a blob to a pull (from its manifest), cached for this pull or to be downloaded. */
+export function addBlobToPull(pull: Pull, blob: Blob, cached: boolean): void {
+  pull.blobs.push(blob);
+  if (cached) {
+    pull.cached ??= new Set();
+    pull.cached.add(blob);
+    pull.bytesCached += blob.size;
+    return;
+  }
+  pull.bytesTotal += blob.size;
+  pull.bytesDone += Math.min(blob.done, blob.size);
+  if (!blob.committed) pull.pendingBlobs++;
+  if (blob.live) pull.liveBlobs.push(blob);
+}
+
+/** Recomputes a pull's aggregates from its blobs (after a blob's size changed, which is rare). */
+export function recountPull(pull: Pull): void {
+  const blobs = pull.blobs;
+  pull.blobs = [];
+  pull.liveBlobs = [];
+  pull.pendingBlobs = 0;
+  pull.bytesDone = 0;
+  pull.bytesTotal = 0;
+  pull.bytesCached = 0;
+  const cached = pull.cached;
+  pull.cached = null;
+  for (const blob of blobs) addBlobToPull(pull, blob, cached !== null && cached.has(blob));
 }

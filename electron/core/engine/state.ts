@@ -64,14 +64,10 @@ export function pullStatus(pull: Pull, now: number, config: EngineConfig): PullS
   }
   let rate = 0;
   let ownLive = false;
-  let anyLive = false;
   let anyMoving = false;
-  let allFetched = true;
-  for (const blob of pull.blobs) {
-    if (isCached(pull, blob)) continue;
-    if (!blob.committed) allFetched = false;
-    if (!blob.live) continue;
-    anyLive = true;
+  const allFetched = pull.pendingBlobs === 0;
+  const anyLive = pull.liveBlobs.length > 0;
+  for (const blob of pull.liveBlobs) {
     rate += blobRate(blob, node, now, config);
     if (!isStalled(blob, now, config)) anyMoving = true;
     if (blob.fetcher === undefined || blob.fetcher === pull || !isActive(blob.fetcher)) ownLive = true;

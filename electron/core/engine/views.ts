@@ -15,17 +15,7 @@ export interface PullBytes {
 /** Bytes of a pull: downloaded and total exclude cached blobs, which are counted apart. Without a
  * manifest (events-only mode) the size from kubelet's `Pulled` message is all there is. */
 export function pullBytes(pull: Pull): PullBytes {
-  let done = 0;
-  let total = 0;
-  let cached = 0;
-  for (const blob of pull.blobs) {
-    if (isCached(pull, blob)) {
-      cached += blob.size;
-    } else {
-      total += blob.size;
-      done += Math.min(blob.done, blob.size);
-    }
-  }
+  const { bytesDone: done, bytesTotal: total, bytesCached: cached } = pull;
   const reported = pull.kubelet?.sizeBytes;
   if (pull.manifestDigest === undefined && reported !== undefined) {
     return { done: pull.terminal === 'done' ? reported : 0, total: reported, cached: 0, totalKnown: true };

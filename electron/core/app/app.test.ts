@@ -88,10 +88,8 @@ describe('app', () => {
     expect(updates).toEqual([{ kind: 'settings', settings: next }]);
   });
 
-  it('exports the session history as CSV', async () => {
+  it('answers history commands with not-available when no history store is open', async () => {
     app = createApp({ engine: (c) => recordingEngine(c, []), drainEveryMs: 60_000 });
-    const exported = await ok(app, { type: 'history.export', query: {}, destination: 'inline' });
-    expect(exported.rows).toBe(0);
-    expect(exported.csv?.split('\n')[0]).toContain('cluster,node,image');
+    expect(await app.handle({ type: 'history.export', query: {}, destination: 'inline' })).toMatchObject({ ok: false, error: { code: 'not-available' } });
   });
 });

@@ -12,7 +12,6 @@ import { loadRecording } from '../replay/files.ts';
 import { playRecording, type Player } from '../replay/player.ts';
 import { PullNotifier } from './notifier.ts';
 import { CommandError, type AgentInstaller, type ClusterConnection, type ClusterConnector, type ContextSource, type EngineFactory, type HistoryStore, type PullEngine } from './ports.ts';
-import { createSessionHistory } from './session-history.ts';
 import { createSettingsStore, type SettingsStore } from './settings.ts';
 
 export interface AppOptions {
@@ -49,7 +48,7 @@ export function createApp(options: AppOptions): App {
   const clusters = new Map<string, ClusterRuntime>();
   const listeners = new Set<(update: CoreUpdate) => void>();
   const notificationListeners = new Set<(n: PullNotification) => void>();
-  const history = options.history ?? createSessionHistory();
+  const history = options.history;
   const settings = options.settings ?? createSettingsStore();
   const notifier = new PullNotifier();
   const emit = (update: CoreUpdate): void => {
@@ -69,7 +68,7 @@ export function createApp(options: AppOptions): App {
       if (runtime.status.kind === 'context') runtime.engine.apply({ type: 'tick', at: Date.now() });
       const delta = runtime.engine.drain();
       if (isEmptyDelta(delta)) continue;
-      if (delta.finished.length > 0) history.record(delta.finished);
+      if (delta.finished.length > 0) history?.record(delta.finished);
       emit({ kind: 'engine', cluster, delta });
       for (const notification of notifier.observe(cluster, delta.upserts, delta.removals, settings.get().notifications)) {
         emit({ kind: 'notification', notification });
@@ -160,8 +159,10 @@ export function createApp(options: AppOptions): App {
         await options.installer.apply(command.cluster, command.action, command.hash);
         return { cluster: command.cluster, action: command.action };
       case 'history.query':
+        if (!history) throw new CommandError('not-available', 'no history store is open in this session');
         return history.query(command.query);
       case 'history.export': {
+        if (!history) throw new CommandError('not-available', 'no history store is open in this session');
         if (command.destination === 'dialog') throw new CommandError('not-available', 'a save dialog exists only in the desktop app; use destination "inline"');
         const { csv, rows } = await history.exportCsv(command.query);
         return { rows, csv, filename: `pulltrace-history-${new Date().toISOString().replace(/[:.]/g, '-')}.csv` };

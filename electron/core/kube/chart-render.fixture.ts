@@ -81,5 +81,6 @@ export function renderChart(files: Record<string, string>, values: Record<string
   return Object.entries(files)
     .filter(([f]) => f.startsWith('templates/') && f.endsWith('.yaml'))
     .sort(([a], [b]) => ['serviceaccount', 'configmap', 'daemonset'].findIndex((k) => a.includes(k)) - ['serviceaccount', 'configmap', 'daemonset'].findIndex((k) => b.includes(k)))
-    .flatMap(([, text]) => parseAllDocuments(render(text, undefined, scope)).map((d) => d.toJS()));
+    .flatMap(([, text]) => parseAllDocuments(render(text, undefined, scope)).map((d) => d.toJS()))
+    .filter((o) => o !== null);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { chartFiles, projectVersion } from './chart.ts';
+import { chartFiles, grafanaDashboard, projectVersion } from './chart.ts';
 import { renderChart } from './chart-render.fixture.ts';
 import { buildAgentManifests, defaultInstallOptions } from './manifests.ts';
 
@@ -31,9 +31,34 @@ describe('charts/pulltrace-agent', () => {
   });
 
   it('values change what they should: preset socket, node selector, scrape annotations, image', () => {
-    const values = { ...(parse(generated['values.yaml']!) as Record<string, unknown>), socketPath: '/run/k3s/containerd/containerd.sock', nodeSelector: { pool: 'gpu', zone: 'a' }, metrics: { scrapeAnnotations: true }, image: 'registry.local/node:24' };
+    const defaults = parse(generated['values.yaml']!) as Record<string, unknown> & { metrics: Record<string, unknown> };
+    // helm merges -f/--set values into the defaults; so do we.
+    const values = { ...defaults, socketPath: '/run/k3s/containerd/containerd.sock', nodeSelector: { pool: 'gpu', zone: 'a' }, metrics: { ...defaults.metrics, scrapeAnnotations: true }, image: 'registry.local/node:24' };
     const rendered = renderChart(generated, values, 'x', version);
     const app = buildAgentManifests({ ...defaultInstallOptions(version), createNamespace: false, managedBy: 'Helm', socket: 'k3s', nodeSelector: { pool: 'gpu', zone: 'a' }, scrapeAnnotations: true, image: 'registry.local/node:24' }, { content: 'x' });
     expect(rendered).toEqual(app.objects);
+  });
+
+  it('an optional PodMonitor for the Prometheus Operator, off by default', () => {
+    const values = parse(generated['values.yaml']!) as { metrics: { podMonitor: { enabled: boolean } } };
+    expect(renderChart(generated, values as unknown as Record<string, unknown>, 'x', version).map((o) => (o as { kind: string }).kind)).not.toContain('PodMonitor');
+    values.metrics.podMonitor.enabled = true;
+    const monitor = renderChart(generated, values as unknown as Record<string, unknown>, 'x', version).find((o) => (o as { kind: string }).kind === 'PodMonitor');
+    expect(monitor).toMatchObject({
+      apiVersion: 'monitoring.coreos.com/v1',
+      metadata: { namespace: 'pulltrace' },
+      spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'pulltrace-agent' } }, podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+    });
+  });
+
+  it('the Grafana dashboard only queries metrics the agent exports', () => {
+    const dashboard = JSON.parse(grafanaDashboard()) as { panels: { targets: { expr: string }[] }[] };
+    const exported = readFileSync(path.join(repo, 'agent/src/metrics.ts'), 'utf8');
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/pulltrace_agent_[a-z_]+/g) ?? [])));
+    expect(used.size).toBeGreaterThanOrEqual(5);
+    for (const metric of used) {
+      const base = metric.replace(/_bucket$/, '');
+      expect(exported, metric).toContain(`name: '${base}'`);
+    }
   });
 });

@@ -79,7 +79,9 @@ const describe = (o: { kind: string; metadata: { name: string; namespace?: strin
  * since a dry-run namespace holds nothing.
  */
 export async function applyAgent(kc: KubeConfig, options: AgentInstallOptions, bundle: AgentBundle, opts: { dryRun?: boolean } = {}): Promise<ApplyResult> {
-  const { objects, bundleSha256, configMapName } = buildAgentManifests(options, bundle);
+  // Never take over a namespace the user made: only one that is absent or already ours is applied.
+  const createNamespace = options.createNamespace && (await shouldManageNamespace(kc, options.namespace));
+  const { objects, bundleSha256, configMapName } = buildAgentManifests({ ...options, createNamespace }, bundle);
   const api = KubernetesObjectApi.makeApiClient(kc);
   const dryRun = opts.dryRun ? 'All' : undefined;
   const applied: string[] = [];

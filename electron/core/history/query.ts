@@ -92,12 +92,29 @@ export interface RowRef {
   row: number;
 }
 
-/** Every matched row, oldest finish first (ties keep append order). */
-export function chronological(matches: readonly SegmentMatch[]): RowRef[] {
-  const refs: RowRef[] = [];
-  for (const match of matches) for (const row of match.rows) refs.push({ match, row });
-  const at = (ref: RowRef): number => ref.match.segment.index.finishedAt[ref.row] ?? 0;
-  return refs.sort((a, b) => at(a) - at(b));
+/** Every matched row, oldest finish first (ties keep append order). The order is kept in typed
+ * arrays (12 bytes per row) and refs are made one at a time, so an export's memory stays flat. */
+export function* chronological(matches: readonly SegmentMatch[]): Generator<RowRef> {
+  const total = countMatches(matches);
+  const keys = new Float64Array(total);
+  const owner = new Uint32Array(total);
+  let n = 0;
+  matches.forEach((match, m) => {
+    const finishedAt = match.segment.index.finishedAt;
+    for (const row of match.rows) {
+      keys[n] = finishedAt[row] ?? 0;
+      owner[n++] = m;
+    }
+  });
+  const order = new Uint32Array(total).map((_, i) => i).sort((a, b) => (keys[a] ?? 0) - (keys[b] ?? 0) || a - b);
+  // Position of each match's first row in the flat arrays, to find a row from its flat index.
+  const firstOf = new Uint32Array(matches.length);
+  for (let m = 1; m < matches.length; m++) firstOf[m] = (firstOf[m - 1] ?? 0) + (matches[m - 1]?.rows.length ?? 0);
+  for (const i of order) {
+    const m = owner[i] ?? 0;
+    const match = matches[m];
+    if (match !== undefined) yield { match, row: match.rows[i - (firstOf[m] ?? 0)] ?? 0 };
+  }
 }
 
 /** The page [offset, offset + limit) of matched rows, newest finish first, without sorting them all. */

@@ -24,6 +24,7 @@ import {
   forgetBlobIfUnused,
   touch,
   touchProgress,
+  touchState,
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
@@ -99,7 +100,7 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
       owner.phases.downloadingAt = ctx.now;
       stateMayChange = true;
     }
-    if (stateMayChange) touch(ctx, owner);
+    if (stateMayChange) touchState(ctx, owner);
     else touchProgress(ctx, owner);
   }
 }
@@ -122,7 +123,7 @@ export function applyGone(ctx: Context, node: NodeState, input: IngestGone): voi
     endIngest(node, blob);
   }
   for (const owner of blob.owners) {
-    touch(ctx, owner);
+    touchState(ctx, owner);
     // Without kubelet there is nobody else to report an agent-only (e.g. ctr) pull's failure.
     if (input.outcome === 'aborted' && isActive(owner) && !owner.fromEvents) {
       finishPull(ctx, owner, 'failed', { reason: 'aborted', message: `ingest ${input.ref} aborted` });

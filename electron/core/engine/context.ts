@@ -19,6 +19,9 @@ export interface Context {
   dirty: Set<Pull>;
   /** Pulls whose bytes moved and nothing else: their views go out once per progress interval. */
   progressed: Set<Pull>;
+  /** Pulls whose layers started or finished: sent at once if their state changed, else treated
+   * like progress. */
+  restate: Set<Pull>;
   finished: FinishedPull[];
   removals: string[];
   /** Finished pulls in finish order (engine time is monotonic, so also expiry order). */
@@ -42,6 +45,7 @@ export function newContext(config: EngineConfig): Context {
     nodes: new Map(),
     dirty: new Set(),
     progressed: new Set(),
+    restate: new Set(),
     finished: [],
     removals: [],
     retiring: [],
@@ -68,6 +72,11 @@ export function nodeFor(ctx: Context, name: string): NodeState {
 export function touch(ctx: Context, pull: Pull): void {
   pull.updatedAt = ctx.now;
   ctx.dirty.add(pull);
+}
+
+export function touchState(ctx: Context, pull: Pull): void {
+  pull.updatedAt = ctx.now;
+  ctx.restate.add(pull);
 }
 
 export function touchProgress(ctx: Context, pull: Pull): void {
@@ -111,6 +120,7 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     removed: false,
   };
   node.pulls.push(pull);
+  node.activePulls++;
   ctx.dirty.add(pull);
   return pull;
 }
@@ -138,6 +148,7 @@ export function finishPull(
 ): void {
   if (!isActive(pull)) return;
   pull.terminal = terminal;
+  pull.node.activePulls--;
   pull.error = error;
   pull.phases.finishedAt = ctx.now;
   if (terminal === 'done') {
@@ -206,6 +217,7 @@ function removePull(ctx: Context, pull: Pull): void {
   }
   ctx.dirty.delete(pull);
   ctx.progressed.delete(pull);
+  ctx.restate.delete(pull);
   ctx.removals.push(pull.id);
   if (node.removed && node.pulls.length === 0) ctx.nodes.delete(node.name);
 }

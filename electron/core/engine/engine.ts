@@ -278,15 +278,19 @@ export function createEngine(config: EngineConfig): Engine {
     if (rateDue) lastNodeRatesAt = ctx.now;
     for (const node of ctx.nodes.values()) {
       if (node.removed) continue;
-      let activePulls = 0;
-      for (const pull of node.pulls) if (pull.terminal === undefined) activePulls++;
       const last = node.emitted;
-      const identity = `${node.agent}|${node.agentVersion ?? ''}|${node.containerdVersion ?? ''}`;
-      if (last.identity === identity && last.activePulls === activePulls && !rateDue) continue;
+      const same =
+        last.agent === node.agent &&
+        last.agentVersion === node.agentVersion &&
+        last.containerdVersion === node.containerdVersion &&
+        last.activePulls === node.activePulls;
+      if (same && !rateDue) continue;
       const view = nodeView(ctx, node);
-      if (last.identity === identity && last.activePulls === activePulls && sameRate(last.rate, view.rate)) continue;
-      last.identity = identity;
-      last.activePulls = activePulls;
+      if (same && sameRate(last.rate, view.rate)) continue;
+      last.agent = node.agent;
+      last.agentVersion = node.agentVersion;
+      last.containerdVersion = node.containerdVersion;
+      last.activePulls = node.activePulls;
       last.rate = view.rate;
       out.push(view);
     }
@@ -297,9 +301,23 @@ export function createEngine(config: EngineConfig): Engine {
     const upserts: PullView[] = [];
     for (const pull of ctx.dirty) {
       ctx.progressed.delete(pull);
+      ctx.restate.delete(pull);
       if (!pull.removed) emit(pull, upserts, false);
     }
     ctx.dirty.clear();
+    // Layers started or finished: at once when the state moved, else at the progress interval.
+    for (const pull of ctx.restate) {
+      if (pull.removed) continue;
+      const status = pullStatus(pull, ctx.now, config);
+      const stateChanged = status.state !== pull.emitted.state || (status.waitingOn?.id ?? '') !== pull.emitted.waitingOn;
+      if (stateChanged || ctx.now - pull.emitted.at >= progressIntervalMs) {
+        ctx.progressed.delete(pull);
+        emit(pull, upserts, false);
+      } else {
+        ctx.progressed.add(pull);
+      }
+    }
+    ctx.restate.clear();
     // Bytes-only changes are coalesced: a pull goes out at most once per progress interval.
     for (const pull of ctx.progressed) {
       if (pull.removed) {

@@ -111,7 +111,9 @@ export interface NodeState {
   pulls: Pull[];
   removed: boolean;
   /** What the node's view showed when last sent by drain(). */
-  emitted: { identity: string; activePulls: number; rate: number };
+  emitted: { agent: string; agentVersion?: string; containerdVersion?: string; activePulls: number; rate: number };
+  /** Pulls of this node not in a terminal state (kept by createPull/finishPull). */
+  activePulls: number;
   /** Rate memo for one engine time (series sampling and node views both need it). */
   rateAt: number;
   rateValue: number;
@@ -146,7 +148,8 @@ export function newNode(name: string): NodeState {
     liveMetadata: 0,
     pulls: [],
     removed: false,
-    emitted: { identity: '', activePulls: -1, rate: 0 },
+    emitted: { agent: '', agentVersion: undefined, containerdVersion: undefined, activePulls: -1, rate: 0 },
+    activePulls: 0,
     rateAt: -1,
     rateValue: 0,
   };
@@ -171,13 +174,6 @@ export function newBlob(digest: string, kind: IngestKind, size: number, mediaTyp
     rateValue: 0,
     version: 0,
   };
-}
-
-export function kindOfMediaType(mediaType: string): IngestKind {
-  if (/config/.test(mediaType)) return 'config';
-  if (/index|manifest\.list/.test(mediaType)) return 'index';
-  if (/manifest/.test(mediaType)) return 'manifest';
-  return 'layer';
 }
 
 // Blob changes that pulls aggregate. Every change of a blob's bytes, liveness or commit goes

@@ -40,7 +40,7 @@ function waitingContainer(record: PodRecord, pull: Pull, container: string | und
 
 /** Pods waiting on a pull: those named by kubelet events for it, and those whose container status
  * (same node, same image, not started) says they wait. A started or deleted pod is not waiting. */
-export function podsOf(ctx: Context, pull: Pull): PodWaiting[] {
+function podsOf(ctx: Context, pull: Pull): PodWaiting[] {
   const cached = pull.podsView;
   // Matching is by image too, and a provisional pull can be renamed.
   if (cached !== null && cached.version === ctx.podsVersion && cached.image === pull.image) return cached.pods;
@@ -184,14 +184,12 @@ export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
 }
 
 export function nodeView(ctx: Context, node: NodeState): NodeView {
-  let activePulls = 0;
-  for (const pull of node.pulls) if (pull.terminal === undefined) activePulls++;
   return {
     name: node.name,
     agent: node.agent,
     agentVersion: node.agentVersion,
     containerdVersion: node.containerdVersion,
-    activePulls,
+    activePulls: node.activePulls,
     rate: nodeRate(node, ctx.now, ctx.config),
   };
 }

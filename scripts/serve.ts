@@ -27,7 +27,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
-const backends = openBackends({ historyDir: values['history-dir'] });
+const backends = openBackends({ historyDir: values['history-dir'], agentDir: path.join(root, 'out', 'agent'), version: process.env.npm_package_version ?? '0.1.0' });
 const app = createApp({ recordingsDir: values.recordings, ...backends });
 let serve;
 try {

@@ -18,6 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const devUrl = process.env.ELECTRON_RENDERER_URL;
 // Packaged: recordings ship as an extra resource; in a checkout they are in fixtures/.
 const recordingsDir = app.isPackaged ? path.join(process.resourcesPath, 'recordings') : path.join(here, '..', '..', 'fixtures', 'recordings');
+const agentDir = app.isPackaged ? path.join(process.resourcesPath, 'agent') : path.join(here, '..', 'agent');
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -28,7 +29,7 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   const userData = app.getPath('userData');
-  const backends = openBackends({ dataDir: userData });
+  const backends = openBackends({ dataDir: userData, agentDir, version: app.getVersion() });
   const core = createApp({
     recordingsDir,
     ...backends,

@@ -6,6 +6,7 @@ import { historyDir } from '../history/paths.ts';
 import { HistoryStore } from '../history/store.ts';
 import { kubeconfigContexts } from './kube-contexts.ts';
 import { kubeConnector } from './kube-connector.ts';
+import { agentInstaller } from './agent-installer.ts';
 import type { AppOptions } from './app.ts';
 
 export interface BackendOptions {
@@ -14,16 +15,20 @@ export interface BackendOptions {
   dataDir?: string;
   /** An explicit history folder (serve mode's --history-dir). */
   historyDir?: string;
+  /** Folder of the agent bundle to install (out/agent, or resources/agent when packaged). */
+  agentDir: string;
+  /** The app's version: the installed agent is labelled with it (an older label means "upgrade"). */
+  version: string;
   log?: (message: string) => void;
 }
 
-export interface Backends extends Pick<AppOptions, 'contexts' | 'connector' | 'history'> {
+export interface Backends extends Pick<AppOptions, 'contexts' | 'connector' | 'history' | 'installer'> {
   /** Where history is kept (printed by serve mode). */
   historyPath: string;
   close(): void;
 }
 
-export function openBackends(options: BackendOptions = {}): Backends {
+export function openBackends(options: BackendOptions): Backends {
   const env = options.env ?? process.env;
   const log = options.log ?? ((message: string) => console.warn(`[pulltrace] ${message}`));
   const historyPath = historyDir({ flag: options.historyDir, dataDir: options.dataDir, env });
@@ -31,6 +36,7 @@ export function openBackends(options: BackendOptions = {}): Backends {
   return {
     contexts: kubeconfigContexts(env),
     connector: kubeConnector(env),
+    installer: agentInstaller({ agentDir: options.agentDir, version: options.version, env }),
     history: createAppHistory(store, { onError: (error) => log(error === undefined ? 'history writes work again' : `history: ${error.message}`) }),
     historyPath,
     close: () => store.close(),

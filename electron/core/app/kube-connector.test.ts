@@ -9,6 +9,7 @@ import type { CoreUpdate } from '../bridge/updates.ts';
 import { createApp, type App } from './app.ts';
 import { kubeconfigContexts } from './kube-contexts.ts';
 import { kubeConnector } from './kube-connector.ts';
+import { agentInstaller } from './agent-installer.ts';
 
 /** A local port nobody listens on (taken, then released). */
 async function closedPort(): Promise<number> {
@@ -70,5 +71,12 @@ describe('kube connector', () => {
     expect(result).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringMatching(/unreachable.*connection refused/) } });
     expect(updates.map((u) => u.kind)).toEqual(['cluster', 'cluster.removed']);
     expect(app.snapshot().clusters).toEqual([]);
+  });
+
+  it('agent install preview: a missing context is not-found, a refused server a clear failure', async () => {
+    const env = kubeconfig(await closedPort());
+    const installer = agentInstaller({ agentDir: os.tmpdir(), version: '0.1.0', env });
+    await expect(installer.preview('nope', 'install')).rejects.toMatchObject({ code: 'not-found' });
+    await expect(installer.preview('closed', 'install')).rejects.toMatchObject({ code: 'failed', message: expect.stringMatching(/unreachable.*connection refused/) });
   });
 });

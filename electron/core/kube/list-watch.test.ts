@@ -105,4 +105,22 @@ describe('ResourceWatch supervisor', () => {
       watch.stop();
     }
   });
+
+  it('backs off instead of spinning when every watch ends at once with nothing in it', async () => {
+    const cut: Step = (_q, res) => { res.writeHead(200); res.end(); };
+    const { kc, requests } = await serve(Array.from({ length: 50 }, () => cut), [{ items: [], rv: '5' }]);
+    const statuses: WatchStatus[] = [];
+    const watch = new ResourceWatch(spec, () => kc, { upsert: () => undefined, remove: () => undefined, status: (s) => statuses.push(s) }, { backoffBaseMs: 100, random: () => 1 });
+    watch.start();
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      // 100, 200, 400 ms back-offs: about four watches in a second, not hundreds.
+      const watches = requests.filter((r) => r.includes('watch=true')).length;
+      expect(watches).toBeGreaterThanOrEqual(2);
+      expect(watches).toBeLessThanOrEqual(6);
+      expect(statuses.find((s) => s.state === 'backoff')?.error).toEqual({ kind: 'unreachable', message: 'the things watch keeps ending as soon as it starts' });
+    } finally {
+      watch.stop();
+    }
+  });
 });

@@ -77,6 +77,8 @@ function metaOf(object: unknown): Meta {
 
 export class ResourceWatch {
   private readonly known = new Map<string, string>();
+  /** Watch events seen (bookmarks included), to tell a live watch from one cut at once. */
+  private delivered = 0;
   private resourceVersion: string | undefined;
   private stopped = true;
   private abort: AbortController | undefined;
@@ -116,11 +118,28 @@ export class ResourceWatch {
 
   private async run(): Promise<void> {
     let failures = 0;
+    const backOff = async (error: KubeError) => {
+      failures += 1;
+      this.status.restarts += 1;
+      this.status.error = error;
+      this.setState('backoff');
+      const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (failures - 1));
+      await this.sleep(ceiling / 2 + (ceiling / 2) * this.options.random());
+    };
     while (!this.stopped) {
       try {
         if (this.resourceVersion === undefined) await this.relist();
+        const started = Date.now();
+        const deliveredBefore = this.delivered;
         const outcome = await this.watchOnce();
-        if (outcome === 'gone') this.resourceVersion = undefined;
+        if (outcome === 'gone') {
+          this.resourceVersion = undefined;
+        } else if (!this.stopped && this.delivered === deliveredBefore && Date.now() - started < 1000) {
+          // Ended at once with nothing in it (a proxy or load balancer cutting streams): back off
+          // rather than spin.
+          await backOff({ kind: 'unreachable', message: `the ${this.spec.name} watch keeps ending as soon as it starts` });
+          continue;
+        }
         failures = 0;
       } catch (error) {
         if (this.stopped) break;
@@ -129,12 +148,7 @@ export class ResourceWatch {
           this.resourceVersion = undefined;
           continue;
         }
-        failures += 1;
-        this.status.restarts += 1;
-        this.status.error = described;
-        this.setState('backoff');
-        const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (failures - 1));
-        await this.sleep(ceiling / 2 + (ceiling / 2) * this.options.random());
+        await backOff(described);
       }
     }
   }
@@ -189,6 +203,7 @@ export class ResourceWatch {
           }
           return;
         }
+        this.delivered += 1;
         const meta = metaOf(object);
         if (meta.resourceVersion) this.resourceVersion = meta.resourceVersion;
         if (type === 'BOOKMARK' || meta.uid === undefined) return;

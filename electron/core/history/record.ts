@@ -5,14 +5,21 @@
 // A record is a FinishedPull with more fields, so it can be handed to anything that takes
 // FinishedPull rows (app-history.ts relies on that, and fails to compile if the two drift apart).
 import { z } from 'zod';
-import type { FinishedPull } from '../engine/types.ts';
+import type { FailureReason, FinishedPull } from '../engine/types.ts';
 
 export const RECORD_VERSION = 1;
 
-const failureReasonSchema = z.enum([
+const FAILURE_REASONS = [
   'auth', 'not-found', 'manifest-unknown', 'timeout', 'backoff', 'never-pull', 'inspect', 'network', 'aborted', 'node-gone', 'other',
-]);
-export const finishedStateSchema = z.enum(['done', 'cached', 'failed', 'abandoned']);
+] as const satisfies readonly FailureReason[];
+const FINISHED_STATES = ['done', 'cached', 'failed', 'abandoned'] as const satisfies readonly FinishedPull['state'][];
+const SOURCES = ['agent', 'events', 'both'] as const satisfies readonly FinishedPull['source'][];
+// These lists must stay equal to the engine's unions, which grow additively: a value missing here
+// would make records carrying it unreadable. `satisfies` checks one direction; toHistoryRecord,
+// which assigns FinishedPull's values to these fields, fails to compile in the other.
+
+const failureReasonSchema = z.enum(FAILURE_REASONS);
+export const finishedStateSchema = z.enum(FINISHED_STATES);
 export type FinishedState = z.infer<typeof finishedStateSchema>;
 
 const time = z.number().finite();
@@ -59,7 +66,7 @@ export const historyRecordSchema = z.object({
   ),
   /** `namespace/Kind/name` of those pods' workloads, distinct, sorted. */
   workloads: z.array(z.string()),
-  source: z.enum(['agent', 'events', 'both']),
+  source: z.enum(SOURCES),
 });
 export type HistoryRecord = z.infer<typeof historyRecordSchema>;
 

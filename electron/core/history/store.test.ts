@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,10 +38,14 @@ describe('HistoryStore round trip', () => {
     const first = open({ dir });
     expect(first.append(records)).toEqual({ written: 500 });
     first.close();
+    expect(readdirSync(dir).sort()).toEqual(['arn%3Aaws%3Aeks%3Aeu-west-1%3A1234%3Acluster%2Fprod', 'kind-lab']);
+    // Other things in the directory are left alone.
+    mkdirSync(join(dir, 'notes%zz'));
+    mkdirSync(join(dir, 'Backup copy'));
+    writeFileSync(join(dir, 'README'), 'x');
     const again = open({ dir });
     expect(again.recovery).toEqual([]);
     expect(again.clusters()).toEqual(['arn:aws:eks:eu-west-1:1234:cluster/prod', 'kind-lab']);
-    expect(readdirSync(dir).sort()).toEqual(['arn%3Aaws%3Aeks%3Aeu-west-1%3A1234%3Acluster%2Fprod', 'kind-lab']);
     const byId = (a: HistoryRecord, b: HistoryRecord): number => a.id.localeCompare(b.id);
     expect([...again.scan({})].sort(byId)).toEqual([...records].sort(byId));
     expect(again.health()).toMatchObject({ writable: true, records: 500, failedWrites: 0 });

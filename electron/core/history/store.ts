@@ -52,7 +52,15 @@ export interface AppendResult {
 /** Cluster names become directory names: anything but [A-Za-z0-9_-] is %-encoded, reversibly. */
 export const clusterDirName = (cluster: string): string =>
   [...Buffer.from(cluster, 'utf8')].map((b) => (/[A-Za-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
-const clusterFromDirName = (name: string): string => decodeURIComponent(name);
+/** The cluster a directory holds, or undefined for a directory this store did not create. */
+const clusterFromDirName = (name: string): string | undefined => {
+  try {
+    const cluster = decodeURIComponent(name);
+    return clusterDirName(cluster) === name ? cluster : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 export class HistoryStore {
   readonly dir: string;
@@ -97,8 +105,9 @@ export class HistoryStore {
     if (!this.readOnly) mkdirSync(this.dir, { recursive: true });
     else if (!statSync(this.dir, { throwIfNoEntry: false })?.isDirectory()) return;
     for (const entry of readdirSync(this.dir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const journal = new ClusterJournal(clusterFromDirName(entry.name), join(this.dir, entry.name), this.segmentBytes, this.fsync);
+      const cluster = entry.isDirectory() ? clusterFromDirName(entry.name) : undefined;
+      if (cluster === undefined) continue;
+      const journal = new ClusterJournal(cluster, join(this.dir, entry.name), this.segmentBytes, this.fsync);
       journal.load(this.readOnly, this.recovery);
       this.journals.set(journal.cluster, journal);
     }

@@ -123,7 +123,10 @@ export function syntheticCluster(options: SyntheticOptions): EngineInput[] {
   // Transfers: every blob of every pull advances at `rate`, reported in whole MiB per poll.
   interface Flow { pull: PlannedPull; blob: Blob; offset: number; committed: boolean; frozenAt?: number }
   const flows: Flow[] = pulls.filter((p) => p.fate !== 'fail').flatMap((pull) => [pull.config, ...pull.layers].map((blob) => ({ pull, blob, offset: 0, committed: false })));
-  const done = new Set<PlannedPull>();
+  // Blobs still in flight per pull: a pull is finished when its count reaches zero.
+  const remaining = new Map<PlannedPull, number>();
+  for (const flow of flows) remaining.set(flow.pull, (remaining.get(flow.pull) ?? 0) + 1);
+  const finished: PlannedPull[] = [];
   for (let t = start + 500; t <= start + options.durationMs; t += poll) {
     const byNode = new Map<string, EngineInput & { type: 'ingests.observed' }>();
     for (const flow of flows) {
@@ -133,6 +136,9 @@ export function syntheticCluster(options: SyntheticOptions): EngineInput[] {
       if (flow.pull.fate === 'stall' && flow.blob === flow.pull.layers[0]) bytes = Math.min(bytes, flow.blob.size / 2);
       if (bytes >= flow.blob.size) {
         flow.committed = true;
+        const left = (remaining.get(flow.pull) ?? 1) - 1;
+        remaining.set(flow.pull, left);
+        if (left === 0) finished.push(flow.pull);
         const kind = flow.blob.mediaType === CONFIG ? 'config' : 'layer';
         inputs.push({ type: 'ingest.gone', at: t, node: flow.pull.node, ref: `${kind}-${flow.blob.digest}`, digest: flow.blob.digest, outcome: 'committed' });
         continue;
@@ -145,15 +151,12 @@ export function syntheticCluster(options: SyntheticOptions): EngineInput[] {
       observed.ingests.push({ ref: `${kind}-${flow.blob.digest}`, kind, digest: flow.blob.digest, offset, total: flow.blob.size, startedAt: start + 500, updatedAt: t });
       byNode.set(flow.pull.node, observed);
     }
-    inputs.push(...byNode.values());
-    for (const pull of pulls) {
-      if (done.has(pull) || pull.fate !== 'ok') continue;
-      if (flows.every((f) => f.pull !== pull || f.committed)) {
-        done.add(pull);
-        inputs.push({ type: 'image.upserted', at: t + 200, node: pull.node, name: pull.image, targetDigest: pull.manifest });
-        const size = [pull.config, ...pull.layers].reduce((s, b) => s + b.size, 0);
-        inputs.push(kubelet(pull, 'Pulled', `Successfully pulled image "${pull.image}" in ${((t - start) / 1000).toFixed(3)}s (${((t - start) / 1000).toFixed(3)}s including waiting). Image size: ${size} bytes.`, t + 250, ++eventSeq));
-      }
+    for (const observed of byNode.values()) inputs.push(observed);
+    for (const pull of finished.splice(0)) {
+      inputs.push({ type: 'image.upserted', at: t + 200, node: pull.node, name: pull.image, targetDigest: pull.manifest });
+      const size = [pull.config, ...pull.layers].reduce((s, b) => s + b.size, 0);
+      const took = ((t - start) / 1000).toFixed(3);
+      inputs.push(kubelet(pull, 'Pulled', `Successfully pulled image "${pull.image}" in ${took}s (${took}s including waiting). Image size: ${size} bytes.`, t + 250, ++eventSeq));
     }
   }
   return inputs.sort((a, b) => a.at - b.at);

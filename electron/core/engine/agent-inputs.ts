@@ -28,7 +28,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { addBlobToPull, isActive, newBlob, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, invalidateLayerViews, isActive, newBlob, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -203,8 +203,9 @@ function claimBlob(node: NodeState, descriptor: BlobDescriptor, kind: 'config' |
     blob.size = descriptor.size;
     for (const owner of blob.owners) recountPull(owner);
   }
-  blob.version++;
   if (typeof descriptor.mediaType === 'string' && descriptor.mediaType !== '') blob.mediaType = intern(descriptor.mediaType);
+  blob.version++;
+  invalidateLayerViews(blob);
   return blob;
 }
 
@@ -230,6 +231,7 @@ function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: Manife
     if (blob.owners.length === 0) blob.owners = [pull];
     else blob.owners.push(pull);
     blob.version++;
+    invalidateLayerViews(blob);
     if (blob.live && blob.done > 0) pull.phases.downloadingAt ??= ctx.now;
   }
   if (allFetched(pull)) pull.phases.unpackingAt ??= ctx.now;

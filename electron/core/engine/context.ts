@@ -4,7 +4,7 @@
 import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
 import { BoundedMap } from './bounded.ts';
 import type { ImageName } from './image-name.ts';
-import { isActive, isCached, newNode, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { invalidateLayerViews, isActive, isCached, newNode, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
 import { finishedRecord } from './views.ts';
 
 /** Distinct node+image keys whose attempt numbers are remembered (bounded; see docs/engine.md). */
@@ -110,6 +110,8 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     layerViews: [],
     podsView: null,
     layerViewVersions: [],
+    settledLayers: null,
+    liveIndexes: [],
     phases: { queuedAt: undefined, resolvingAt: undefined, downloadingAt: undefined, unpackingAt: undefined, finishedAt: undefined },
     fromAgent: false,
     fromEvents: false,
@@ -212,6 +214,7 @@ function removePull(ctx: Context, pull: Pull): void {
     const at = blob.owners.indexOf(pull);
     if (at >= 0) blob.owners.splice(at, 1);
     blob.version++;
+    invalidateLayerViews(blob);
     if (blob.fetcher === pull) blob.fetcher = undefined;
     forgetBlobIfUnused(node, blob);
   }

@@ -89,6 +89,11 @@ export interface Pull {
    * version matches: most of a pull's layers do not change between two drains. */
   layerViews: LayerView[];
   layerViewVersions: number[];
+  /** The last full layer list and the indexes of its live layers: while no layer started,
+   * finished or changed hands, a view copies it and rebuilds only the live entries. Null when a
+   * change invalidated it (see invalidateLayerViews). */
+  settledLayers: LayerView[] | null;
+  liveIndexes: number[];
   /** The pods list last built for a view, valid while the context's podsVersion is `version`. */
   podsView: { pods: PodWaiting[]; version: number; image: string } | null;
   /** Change detection for drain(): what was last emitted (see engine.ts). */
@@ -180,6 +185,11 @@ export function newBlob(digest: string, kind: IngestKind, size: number, mediaTyp
 // through these, so each owner's totals stay equal to the sums over its layers (a property test
 // checks it).
 
+/** A blob's settled view changed (liveness, commit, owners, descriptor): owners rebuild lists. */
+export function invalidateLayerViews(blob: Blob): void {
+  for (const owner of blob.owners) owner.settledLayers = null;
+}
+
 function forOwners(blob: Blob, change: (owner: Pull) => void): void {
   for (const owner of blob.owners) if (!isCached(owner, blob)) change(owner);
 }
@@ -195,6 +205,7 @@ export function setBlobDone(blob: Blob, done: number): void {
 export function setBlobLive(blob: Blob, live: boolean): void {
   if (blob.live === live) return;
   blob.live = live;
+  invalidateLayerViews(blob);
   forOwners(blob, (owner) => {
     if (live) owner.liveBlobs.push(blob);
     else {
@@ -207,12 +218,14 @@ export function setBlobLive(blob: Blob, live: boolean): void {
 export function setBlobCommitted(blob: Blob): void {
   if (blob.committed) return;
   blob.committed = true;
+  invalidateLayerViews(blob);
   forOwners(blob, (owner) => owner.pendingBlobs--);
 }
 
 /** Adds a blob to a pull (from its manifest), cached for this pull or to be downloaded. */
 export function addBlobToPull(pull: Pull, blob: Blob, cached: boolean): void {
   pull.blobs.push(blob);
+  pull.settledLayers = null;
   if (cached) {
     pull.cached ??= new Set();
     pull.cached.add(blob);

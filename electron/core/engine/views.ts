@@ -85,34 +85,45 @@ function sharedWith(pull: Pull, owners: readonly Pull[]): string[] {
 }
 
 function layerViews(ctx: Context, pull: Pull): LayerView[] {
-  const { now, config } = ctx;
+  const settled = pull.settledLayers;
+  if (settled !== null) {
+    // Nothing but the live layers can have changed: copy the list, rebuild those.
+    const out = settled.slice();
+    for (const i of pull.liveIndexes) out[i] = layerView(ctx, pull, pull.blobs[i] as Blob, i);
+    return out;
+  }
   const out: LayerView[] = new Array(pull.blobs.length);
+  pull.liveIndexes = [];
   for (let i = 0; i < pull.blobs.length; i++) {
     const blob = pull.blobs[i] as Blob;
-    const reusable = pull.layerViews[i];
-    if (!blob.live && reusable !== undefined && pull.layerViewVersions[i] === blob.version) {
-      out[i] = reusable;
-      continue;
-    }
-    const view: LayerView = {
-      digest: blob.digest,
-      mediaType: blob.mediaType,
-      size: blob.size,
-      done: isCached(pull, blob) ? blob.size : Math.min(blob.done, blob.size),
-      state: layerState(pull, blob, now, config),
-      rate: blob.live ? blobRate(blob, pull.node, now, config) : 0,
-      startedAt: blob.startedAt,
-      finishedAt: blob.finishedAt,
-      sharedWith: sharedWith(pull, blob.owners),
-    };
-    // A live layer's rate and state move with time alone: never reused.
-    if (!blob.live) {
-      pull.layerViews[i] = view;
-      pull.layerViewVersions[i] = blob.version;
-    }
-    out[i] = view;
+    if (blob.live) pull.liveIndexes.push(i);
+    out[i] = layerView(ctx, pull, blob, i);
   }
-  return out;
+  pull.settledLayers = out;
+  return out.slice();
+}
+
+function layerView(ctx: Context, pull: Pull, blob: Blob, i: number): LayerView {
+  const { now, config } = ctx;
+  const reusable = pull.layerViews[i];
+  if (!blob.live && reusable !== undefined && pull.layerViewVersions[i] === blob.version) return reusable;
+  const view: LayerView = {
+    digest: blob.digest,
+    mediaType: blob.mediaType,
+    size: blob.size,
+    done: isCached(pull, blob) ? blob.size : Math.min(blob.done, blob.size),
+    state: layerState(pull, blob, now, config),
+    rate: blob.live ? blobRate(blob, pull.node, now, config) : 0,
+    startedAt: blob.startedAt,
+    finishedAt: blob.finishedAt,
+    sharedWith: sharedWith(pull, blob.owners),
+  };
+  // A live layer's rate and state move with time alone: never reused.
+  if (!blob.live) {
+    pull.layerViews[i] = view;
+    pull.layerViewVersions[i] = blob.version;
+  }
+  return view;
 }
 
 export function pullView(

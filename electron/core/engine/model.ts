@@ -199,7 +199,9 @@ export function setBlobDone(blob: Blob, done: number): void {
   if (done <= blob.done) return;
   const delta = Math.min(done, blob.size) - Math.min(blob.done, blob.size);
   blob.done = done;
-  if (delta !== 0) forOwners(blob, (owner) => (owner.bytesDone += delta));
+  if (delta === 0) return;
+  // Hot path (every ingest update): a plain loop, no closure allocated per call.
+  for (const owner of blob.owners) if (!isCached(owner, blob)) owner.bytesDone += delta;
 }
 
 export function setBlobLive(blob: Blob, live: boolean): void {

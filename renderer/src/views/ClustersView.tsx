@@ -147,23 +147,30 @@ function ClusterCard({ cluster }: { cluster: ClusterStatus }) {
       {cluster.message ? <p className="muted">{cluster.message}</p> : null}
       {cluster.agent ? (
         <p>
-          Agent {cluster.agent.installed ? `${cluster.agent.version ?? 'installed'}: ${cluster.agent.nodesConnected}/${cluster.agent.nodesTotal} nodes streaming` : 'not installed'}
+          {cluster.agent.nodesTotal > 0
+            ? `Agent streams: ${cluster.agent.nodesConnected}/${cluster.agent.nodesTotal} nodes connected`
+            : 'No agent stream yet: streams open when a node starts pulling (install the agent if it is not there).'}
         </p>
       ) : null}
       {cluster.missing.length > 0 ? (
-        <ul className="problems" aria-label="Missing permissions">
-          {cluster.missing.map((m) => (
-            <li key={`${m.feature}:${m.sentence}`}>
-              <strong>{m.feature}:</strong> {m.sentence}
-            </li>
-          ))}
-        </ul>
+        <details className="missing" open={cluster.missing.length <= 8}>
+          <summary>
+            {cluster.missing.length} missing permission{cluster.missing.length === 1 ? '' : 's'} ({[...new Set(cluster.missing.map((m) => m.feature))].join(', ')})
+          </summary>
+          <ul className="problems" aria-label="Missing permissions">
+            {cluster.missing.map((m) => (
+              <li key={`${m.feature}:${m.sentence}`}>
+                <strong>{m.feature}:</strong> {m.sentence}
+              </li>
+            ))}
+          </ul>
+        </details>
       ) : null}
       <div className="actions">
         {cluster.kind === 'context' ? (
           <>
-            <button onClick={() => void ask(cluster.agent?.installed ? 'upgrade' : 'install')}>{cluster.agent?.installed ? 'Upgrade agent…' : 'Install agent…'}</button>
-            {cluster.agent?.installed ? <button onClick={() => void ask('uninstall')}>Uninstall agent…</button> : null}
+            <button onClick={() => void ask(cluster.agent?.installed ? 'upgrade' : 'install')}>{cluster.agent?.installed ? 'Upgrade agent…' : 'Install or upgrade agent…'}</button>
+            <button onClick={() => void ask('uninstall')}>Uninstall agent…</button>
           </>
         ) : null}
         <button onClick={() => void disconnect()}>{cluster.kind === 'demo' ? 'Stop demo' : 'Disconnect'}</button>

@@ -34,6 +34,7 @@ export interface HistoryStoreOptions {
 export const DEFAULT_RETENTION: RetentionOptions = { maxAgeMs: 90 * 24 * 3600 * 1000, maxBytes: 1024 * 1024 * 1024 };
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const BLOCK_BYTES = 256 * 1024;
+const MAX_OPEN_SEGMENTS = 16;
 
 export interface HistoryHealth {
   writable: boolean;
@@ -239,46 +240,57 @@ export class HistoryStore {
   }
 }
 
-/** Reads records back by (segment, offset) for one operation: one descriptor per segment and a
- * 256 KiB read-ahead block, since exports and pages mostly walk a segment in file order. */
+/** Reads records back by (segment, offset) for one operation, with a 256 KiB read-ahead block per
+ * segment: exports walk each segment in file order, but interleave clusters (one journal each) in
+ * time order, so one shared block would be refilled at nearly every record. The least recently used
+ * of at most MAX_OPEN_SEGMENTS segments is closed when another one is needed. */
 class SegmentReader {
-  private readonly fds = new Map<Segment, number>();
-  private block = Buffer.allocUnsafe(BLOCK_BYTES);
-  private blockSegment: Segment | undefined;
-  private blockStart = 0;
-  private blockEnd = 0;
+  private readonly open = new Map<Segment, { fd: number; block: Buffer; start: number; end: number }>();
 
   read({ match, row }: RowRef): HistoryRecord {
     const { segment } = match;
     const offset = segment.index.offset[row] ?? 0;
     const length = segment.index.length[row] ?? 0;
-    if (this.blockSegment !== segment || offset < this.blockStart || offset + length > this.blockEnd) this.fill(segment, offset, length);
-    const at = offset - this.blockStart;
+    const reader = this.readerFor(segment);
+    if (offset < reader.start || offset + length > reader.end) {
+      if (reader.block.length < length) reader.block = Buffer.allocUnsafe(length);
+      const wanted = Math.max(length, Math.min(reader.block.length, segment.bytes - offset));
+      reader.start = offset;
+      reader.end = offset + readSync(reader.fd, reader.block, 0, wanted, offset);
+    }
+    const at = offset - reader.start;
     // Without the trailing newline.
-    const decoded = decodeValidatedLine(this.block.subarray(at, at + length - 1));
+    const decoded = decodeValidatedLine(reader.block.subarray(at, at + length - 1));
     if (!decoded.ok) throw new HistoryError('io', `History record at ${segment.path}:${offset} changed on disk (${decoded.problem}).`, segment.path);
     return decoded.record;
   }
 
   close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    for (const { fd } of this.open.values()) closeSync(fd);
+    this.open.clear();
   }
 
-  private fill(segment: Segment, offset: number, length: number): void {
-    let fd = this.fds.get(segment);
-    if (fd === undefined) {
-      try {
-        fd = openSync(segment.path, 'r');
-      } catch (error) {
-        throw historyErrorFrom(error, 'read', segment.path);
-      }
-      this.fds.set(segment, fd);
+  private readerFor(segment: Segment): { fd: number; block: Buffer; start: number; end: number } {
+    let reader = this.open.get(segment);
+    if (reader !== undefined) {
+      // Map order is insertion order: re-inserting marks it most recently used.
+      this.open.delete(segment);
+      this.open.set(segment, reader);
+      return reader;
     }
-    if (this.block.length < length) this.block = Buffer.allocUnsafe(length);
-    const read = readSync(fd, this.block, 0, Math.max(length, Math.min(this.block.length, segment.bytes - offset)), offset);
-    this.blockSegment = segment;
-    this.blockStart = offset;
-    this.blockEnd = offset + read;
+    if (this.open.size >= MAX_OPEN_SEGMENTS) {
+      const [oldest, old] = this.open.entries().next().value ?? [];
+      if (oldest !== undefined && old !== undefined) {
+        closeSync(old.fd);
+        this.open.delete(oldest);
+      }
+    }
+    try {
+      reader = { fd: openSync(segment.path, 'r'), block: Buffer.allocUnsafe(BLOCK_BYTES), start: 0, end: 0 };
+    } catch (error) {
+      throw historyErrorFrom(error, 'read', segment.path);
+    }
+    this.open.set(segment, reader);
+    return reader;
   }
 }

@@ -133,7 +133,8 @@ for (let n = 0; n < NODES; n++) {
   const pulls: SimPull[] = [];
   for (let p = 0; p < PULLS_PER_NODE; p++) pulls.push(newPull(n, T0, setup));
   nodes.push(pulls);
-  for (const input of setup) engine.apply(input);
+  // Through JSON like the streamed frames: the engine keeps strings as a decoder produces them.
+  for (const input of setup) engine.apply(JSON.parse(JSON.stringify(input)) as EngineInput);
 }
 engine.drain();
 
@@ -202,6 +203,10 @@ const stats = engine.stats();
 const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
 const retainedHeap = gc === undefined ? undefined : process.memoryUsage().heapUsed;
+// Without the harness's simulation state: what the engine alone keeps for this window.
+nodes.length = 0;
+gc?.();
+const engineHeap = gc === undefined ? undefined : process.memoryUsage().heapUsed;
 const mean = errors.reduce((sum, e) => sum + e, 0) / Math.max(1, errors.length);
 const sorted = [...errors].sort((a, b) => a - b);
 const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
@@ -215,7 +220,7 @@ console.log(`engine bench: ${NODES} nodes × ${ACTIVE_PER_PULL * PULLS_PER_NODE}
 console.log(`  drains at 10 Hz: ${(upserts / (measuredMs / 1000)).toFixed(0)} pull upserts/s`);
 console.log(`  frames ${frames} (${(frames / (measuredMs / 1000)).toFixed(0)}/s), ingest updates ${ingestUpdates} (${(ingestUpdates / (measuredMs / 1000)).toFixed(0)}/s)`);
 console.log(`  engine CPU ${engineCpu.toFixed(0)} ms, JSON.parse CPU ${decodeCpu.toFixed(0)} ms, of which drain ${drainCpu.toFixed(0)} ms, per ingest update ${((engineCpu * 1000) / ingestUpdates).toFixed(2)} µs`);
-console.log(`  in window: ${stats.pulls} pulls, ${stats.blobs} blobs (${stats.liveBlobs} live), heap peak ${(peakHeap / MiB).toFixed(0)} MiB, after a full GC ${retainedHeap === undefined ? 'n/a (run with --expose-gc)' : `${(retainedHeap / MiB).toFixed(0)} MiB`}`);
+console.log(`  in window: ${stats.pulls} pulls, ${stats.blobs} blobs (${stats.liveBlobs} live), heap peak ${(peakHeap / MiB).toFixed(0)} MiB, after a full GC ${retainedHeap === undefined ? 'n/a (run with --expose-gc)' : `${(retainedHeap / MiB).toFixed(0)} MiB, of which the harness's simulation ${((retainedHeap - (engineHeap ?? 0)) / MiB).toFixed(0)} MiB`}`);
 console.log(`  rate error: mean ${(mean * 100).toFixed(3)} %, p99 ${(p99 * 100).toFixed(3)} % over ${errors.length} pull samples`);
 console.log(`  cpu_fraction_of_core ${results.cpu_fraction_of_core} (goal ≤ 0.25)`);
 console.log(`  decode_ratio ${results.decode_ratio} (goal ≤ 3)`);

@@ -18,10 +18,11 @@ const CAPACITY = 12;
 
 export interface RateSamples {
   /** Node-clock times (containerd's updated_at) and transferred counters: a ring of CAPACITY
-   * holding, oldest first from `tail`, the samples within the window (always at least two once
-   * progress was seen), so reading a rate needs no search. */
-  times: Float64Array;
-  bytes: Float64Array;
+   * holding the samples within the window (always at least two once progress was seen), so
+   * reading a rate needs no search. Plain number arrays: a typed array costs an ArrayBuffer and an
+   * off-heap backing store each (measured ~0.9 KB per array, ×2 per live ingest). */
+  times: number[];
+  bytes: number[];
   head: number;
   count: number;
   windowMs: number;
@@ -32,8 +33,10 @@ export interface RateSamples {
 
 export function newSamples(at: number, nodeTime: number, transferred: number, windowMs: number): RateSamples {
   const samples: RateSamples = {
-    times: new Float64Array(CAPACITY),
-    bytes: new Float64Array(CAPACITY),
+    // Filled with a non-integer so both start as packed double arrays (slots beyond `count` are
+    // never read).
+    times: new Array<number>(CAPACITY).fill(0.5),
+    bytes: new Array<number>(CAPACITY).fill(0.5),
     head: 0,
     count: 0,
     windowMs,

@@ -61,7 +61,12 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(serve.url);
   const expected = NODES * PULLS_PER_NODE;
-  await page.waitForFunction(`/of ${expected} pulls/.test(document.querySelector('.summary')?.textContent ?? '')`, undefined, { timeout: 300_000, polling: 1_000 });
+  // Polled from Node: the page's CSP (no eval) rules out Playwright's interval-polled predicates.
+  const deadline = Date.now() + 300_000;
+  while (!((await page.locator('.summary').textContent({ timeout: 300_000 })) ?? '').includes(`of ${expected} pulls`)) {
+    if (Date.now() > deadline) throw new Error(`${expected} pulls never reached the table`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
   console.log(`${expected} pulls on screen; measuring frames for ${MEASURE_MS / 1000} s`);
   const started = Date.now();
   const frames = (await page.evaluate(`new Promise((resolve) => {
@@ -83,6 +88,9 @@ try {
     bridge_kb_per_s: Math.round(bridgeKbPerS),
     frames: frames.length,
     median_frame_ms: Number((sorted[Math.floor(sorted.length / 2)] ?? Number.NaN).toFixed(1)),
+    p99_frame_ms: Number((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN).toFixed(1)),
+    max_frame_ms: Number((sorted.at(-1) ?? Number.NaN).toFixed(1)),
+    mean_frame_ms: Number((frames.reduce((a, b) => a + b, 0) / Math.max(1, frames.length)).toFixed(1)),
     pulls: expected,
     nodes: NODES,
     measured_s: Number(seconds.toFixed(1)),

@@ -2,7 +2,12 @@
 // cluster replaces the previous one, so however long a consumer is slow (backpressure) the pending
 // state stays bounded by the number of live objects — a slow renderer gets merged state, never an
 // unbounded queue of stale deltas.
-import type { NodeView, PullView, SeriesPoint } from '../engine/types.ts';
+//
+// A pull that only made progress (same state as last sent) is re-sent at most once per
+// PROGRESS_INTERVAL_MS; a new pull, a state change or a removal goes out with the next delta. With
+// thousands of pulls moving, progress is most of the traffic, and a progress bar or an ETA does
+// not need more than one refresh a second; a failure or a stall must not wait.
+import type { NodeView, PullState, PullView, SeriesPoint } from '../engine/types.ts';
 import type { ClusterStatus, DeltaMessage, PullNotification, Settings } from './contract.ts';
 import type { CoreUpdate } from './updates.ts';
 
@@ -13,6 +18,8 @@ const maxPendingPointsPerSeries = 600;
 const maxPendingNotifications = 50;
 
 const keyOf = (cluster: string, id: string): string => `${cluster}\u0000${id}`;
+
+export const PROGRESS_INTERVAL_MS = 1_000;
 
 interface PendingSeries {
   cluster: SeriesPoint[];
@@ -28,10 +35,10 @@ export class DeltaCoalescer {
   #series = new Map<string, PendingSeries>();
   #notifications: PullNotification[] = [];
   #settings: Settings | undefined;
-  #empty = true;
+  /** What the consumer last received of each live pull (its state and when). */
+  #sent = new Map<string, { state: PullState; at: number }>();
 
   add(update: CoreUpdate): void {
-    this.#empty = false;
     switch (update.kind) {
       case 'engine': {
         const { cluster, delta } = update;
@@ -71,18 +78,31 @@ export class DeltaCoalescer {
     }
   }
 
-  get isEmpty(): boolean {
-    return this.#empty;
-  }
-
-  /** Takes everything pending as one delta message and starts over. */
-  take(at: number): DeltaMessage {
+  /** Takes everything due at `at` as one delta message (progress-only pull updates younger than
+   * PROGRESS_INTERVAL_MS stay pending); undefined when nothing is due. */
+  takeDue(at: number): DeltaMessage | undefined {
+    const upserts: PullView[] = [];
+    const held = new Map<string, PullView>();
+    for (const [key, pull] of this.#upserts) {
+      const sent = this.#sent.get(key);
+      if (sent !== undefined && sent.state === pull.state && at - sent.at < PROGRESS_INTERVAL_MS) {
+        held.set(key, pull);
+        continue;
+      }
+      upserts.push(pull);
+      this.#sent.set(key, { state: pull.state, at });
+    }
+    for (const key of this.#removals.keys()) this.#sent.delete(key);
+    const nothingElse =
+      this.#clusters.size === 0 && this.#clustersRemoved.size === 0 && this.#removals.size === 0 && this.#nodes.size === 0 &&
+      this.#series.size === 0 && this.#notifications.length === 0 && this.#settings === undefined;
+    if (upserts.length === 0 && nothingElse) return undefined;
     const message: DeltaMessage = {
       type: 'delta',
       at,
       clusters: [...this.#clusters.values()],
       clustersRemoved: [...this.#clustersRemoved],
-      upserts: [...this.#upserts.values()],
+      upserts,
       removals: [...this.#removals.values()],
       nodes: [...this.#nodes].map(([cluster, nodes]) => ({ cluster, nodes: [...nodes.values()] })),
       series: [...this.#series].map(([cluster, s]) => ({ cluster, series: { cluster: s.cluster, nodes: Object.fromEntries(s.nodes) } })),
@@ -91,13 +111,12 @@ export class DeltaCoalescer {
     };
     this.#clusters = new Map();
     this.#clustersRemoved = new Set();
-    this.#upserts = new Map();
+    this.#upserts = held;
     this.#removals = new Map();
     this.#nodes = new Map();
     this.#series = new Map();
     this.#notifications = [];
     this.#settings = undefined;
-    this.#empty = true;
     return message;
   }
 
@@ -121,6 +140,7 @@ export class DeltaCoalescer {
     const prefix = keyOf(cluster, '');
     for (const key of this.#upserts.keys()) if (key.startsWith(prefix)) this.#upserts.delete(key);
     for (const key of this.#removals.keys()) if (key.startsWith(prefix)) this.#removals.delete(key);
+    for (const key of this.#sent.keys()) if (key.startsWith(prefix)) this.#sent.delete(key);
   }
 }
 

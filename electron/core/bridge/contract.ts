@@ -20,6 +20,9 @@ import type {
   ThroughputSeries,
 } from '../engine/types.ts';
 
+/** The engine's output types, re-exported for the renderer (which may import only this file). */
+export type { FinishedPull, LayerView, NodeView, PodWaiting, PullState, PullView, SeriesPoint, ThroughputSeries } from '../engine/types.ts';
+
 export const PROTOCOL_VERSION = 1;
 /** Deltas are coalesced to at most this many per second per connection. */
 export const MAX_DELTAS_PER_SECOND = 10;

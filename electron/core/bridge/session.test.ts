@@ -32,7 +32,7 @@ const delta = (patch: Partial<EngineDelta>): EngineDelta => ({
   ...patch,
 });
 
-function harness(handle: (c: Command) => Promise<CommandResult> = async () => ({ ok: true, value: { cluster: 'x' } })) {
+function harness(handle: (c: Command) => Promise<CommandResult> = async () => ({ ok: true, value: { cluster: 'x' } }), clock = { now: 42 }) {
   let listener: ((u: CoreUpdate) => void) | undefined;
   const source: CoreStateSource = {
     snapshot: () => ({ at: 1, clusters: [], pulls: [pull('a', 1)], nodes: [], series: [], settings: { notifications: { failed: true, stalled: true, finished: false }, demoSpeed: 1 } }),
@@ -47,7 +47,7 @@ function harness(handle: (c: Command) => Promise<CommandResult> = async () => ({
   let tick: (() => void) | undefined;
   const session = openSession(source, { handle }, transport, {
     appVersion: 'test',
-    now: () => 42,
+    now: () => clock.now,
     every: (fn) => {
       tick = fn;
       return () => (tick = undefined);
@@ -104,6 +104,34 @@ describe('bridge session', () => {
     const points = d.series[0]?.series.cluster ?? [];
     expect(points.length).toBe(600);
     expect(points.at(-1)?.at).toBe(999);
+  });
+
+  it('re-sends progress of a pull at most once a second, but a state change at once', () => {
+    const clock = { now: 1_000 };
+    const h = harness(undefined, clock);
+    const deltas = () => h.sent.filter((m) => m.type === 'delta');
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', 1)] }) });
+    h.tick();
+    expect(deltas()).toHaveLength(1);
+    clock.now += 100;
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', 2)] }) });
+    h.tick();
+    expect(deltas()).toHaveLength(1); // progress only, 100 ms after the last send: held
+    clock.now += 100;
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', 3, 'stalled')] }) });
+    h.tick();
+    const stalled = deltas()[1];
+    if (stalled?.type !== 'delta') throw new Error('state change not sent');
+    expect(stalled.upserts.map((p) => p.state)).toEqual(['stalled']);
+    clock.now += 100;
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', 4, 'stalled')] }) });
+    h.tick();
+    expect(deltas()).toHaveLength(2);
+    clock.now += 1_000;
+    h.tick(); // the held progress goes out once its second is up, latest value
+    const later = deltas()[2];
+    if (later?.type !== 'delta') throw new Error('held progress never sent');
+    expect(later.upserts.map((p) => p.bytes.done)).toEqual([4]);
   });
 
   it('answers a valid command with its result and a bad one with invalid-request', async () => {

@@ -62,8 +62,9 @@ export function openSession(
   transport.send({ type: 'snapshot', ...source.snapshot() });
 
   const flush = (): void => {
-    if (closed || pending.isEmpty || transport.congested()) return;
-    transport.send(pending.take(now()));
+    if (closed || transport.congested()) return;
+    const message = pending.takeDue(now());
+    if (message !== undefined) transport.send(message);
   };
   const stopTimer = (options.every ?? defaultEvery)(flush, 1000 / MAX_DELTAS_PER_SECOND);
 

@@ -4,7 +4,10 @@
 //   engine.apply(input);          // every EngineInput (types.ts), in arrival order; never throws
 //   const delta = engine.drain(); // what changed since the last drain: pull upserts and removals,
 //                                 // finished-pull records (exactly once per pull attempt), new
-//                                 // throughput points, changed nodes — for the bridge and history
+//                                 // throughput points, changed nodes — for the bridge and history.
+//                                 // State changes go out at once; a pull whose bytes/rate alone
+//                                 // moved at most once per config.progressIntervalMs (default 1 s).
+//                                 // Views are immutable: unchanged parts are shared between drains.
 //   engine.pulls(); engine.nodes(); engine.series(); // full state, e.g. for a new UI client
 //   engine.warnings();            // counted rejections/clamps of bad input, by kind
 //   engine.stats();               // sizes of retained structures (memory-bound checks)

@@ -1,7 +1,7 @@
 // Cluster throughput over time, stacked per node (top nodes + "other"), one chart per cluster, and
 // the fastest pulls right now. The series arrive pre-aggregated at 1 Hz from the engine; the chart
 // redraws at most once per new bucket, with animations off.
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useCoreState } from '../store/context.tsx';
 import { useUi } from '../store/ui.ts';
@@ -51,7 +51,8 @@ export function ChartsView() {
   );
 }
 
-function ClusterChart({ title, data }: { title: string; data: ClusterSeries | undefined }) {
+// Memoised: pull deltas re-render the view ~10×/s; the chart only changes with a new 1 Hz bucket.
+const ClusterChart = memo(function ClusterChart({ title, data }: { title: string; data: ClusterSeries | undefined }) {
   const lastAt = data?.cluster.at(-1)?.at ?? 0;
   // Recomputed only when a new bucket arrives, not on every pull delta.
   const stacked = useMemo(() => (data ? stackTopNodes(data.nodes, TOP_NODES, WINDOW_POINTS) : { keys: [], rows: [] }), [data, lastAt]);
@@ -86,4 +87,4 @@ function ClusterChart({ title, data }: { title: string; data: ClusterSeries | un
       )}
     </div>
   );
-}
+});

@@ -6,7 +6,8 @@
 // A pull that only made progress (same state as last sent) is re-sent at most once per
 // PROGRESS_INTERVAL_MS; a new pull, a state change or a removal goes out with the next delta. With
 // thousands of pulls moving, progress is most of the traffic, and a progress bar or an ETA does
-// not need more than one refresh a second; a failure or a stall must not wait.
+// not need more than one refresh a second; a failure or a stall must not wait. At most
+// MAX_UPSERTS_PER_DELTA pull views go in one message, state changes first.
 import type { NodeView, PullState, PullView, SeriesPoint } from '../engine/types.ts';
 import type { ClusterStatus, DeltaMessage, PullNotification, Settings } from './contract.ts';
 import type { CoreUpdate } from './updates.ts';
@@ -20,6 +21,10 @@ const maxPendingNotifications = 50;
 const keyOf = (cluster: string, id: string): string => `${cluster}\u0000${id}`;
 
 export const PROGRESS_INTERVAL_MS = 1_000;
+/** Pull views per delta message: a renderer parses and applies one message per frame, so a bounded
+ * message keeps frames short; beyond this the oldest-pending pulls go first, the rest wait for the
+ * next delta (merged meanwhile), i.e. under extreme load progress refreshes less often. */
+export const MAX_UPSERTS_PER_DELTA = 500;
 
 interface PendingSeries {
   cluster: SeriesPoint[];
@@ -78,19 +83,25 @@ export class DeltaCoalescer {
     }
   }
 
-  /** Takes everything due at `at` as one delta message (progress-only pull updates younger than
-   * PROGRESS_INTERVAL_MS stay pending); undefined when nothing is due. */
+  /** Takes what is due at `at` as one delta message (progress-only pull updates younger than
+   * PROGRESS_INTERVAL_MS, and pulls beyond MAX_UPSERTS_PER_DELTA, stay pending); undefined when
+   * nothing is due. */
   takeDue(at: number): DeltaMessage | undefined {
     const upserts: PullView[] = [];
-    const held = new Map<string, PullView>();
-    for (const [key, pull] of this.#upserts) {
+    const due = (key: string, pull: PullView): 'state' | 'progress' | undefined => {
       const sent = this.#sent.get(key);
-      if (sent !== undefined && sent.state === pull.state && at - sent.at < PROGRESS_INTERVAL_MS) {
-        held.set(key, pull);
-        continue;
+      if (sent === undefined || sent.state !== pull.state) return 'state';
+      return at - sent.at >= PROGRESS_INTERVAL_MS ? 'progress' : undefined;
+    };
+    // Two passes in pending order (oldest first): state changes, then progress, up to the cap.
+    for (const pass of ['state', 'progress'] as const) {
+      for (const [key, pull] of this.#upserts) {
+        if (upserts.length >= MAX_UPSERTS_PER_DELTA) break;
+        if (due(key, pull) !== pass) continue;
+        upserts.push(pull);
+        this.#sent.set(key, { state: pull.state, at });
+        this.#upserts.delete(key);
       }
-      upserts.push(pull);
-      this.#sent.set(key, { state: pull.state, at });
     }
     for (const key of this.#removals.keys()) this.#sent.delete(key);
     const nothingElse =
@@ -111,7 +122,7 @@ export class DeltaCoalescer {
     };
     this.#clusters = new Map();
     this.#clustersRemoved = new Set();
-    this.#upserts = held;
+    // #upserts keeps what was not due or did not fit, in its pending order.
     this.#removals = new Map();
     this.#nodes = new Map();
     this.#series = new Map();

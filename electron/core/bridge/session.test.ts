@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EngineDelta, PullView } from '../engine/types.ts';
 import { serverMessageSchema, type Command, type CommandResult, type ServerMessage } from './contract.ts';
 import { openSession, type SessionTransport } from './session.ts';
+import { MAX_UPSERTS_PER_DELTA } from './coalesce.ts';
 import type { CoreStateSource, CoreUpdate } from './updates.ts';
 
 const pull = (id: string, done: number, state: PullView['state'] = 'downloading'): PullView => ({
@@ -132,6 +133,25 @@ describe('bridge session', () => {
     const later = deltas()[2];
     if (later?.type !== 'delta') throw new Error('held progress never sent');
     expect(later.upserts.map((p) => p.bytes.done)).toEqual([4]);
+  });
+
+  it('caps pull views per delta, state changes first, the rest in the next deltas', () => {
+    const clock = { now: 1_000 };
+    const h = harness(undefined, clock);
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: Array.from({ length: 600 }, (_, i) => pull(`p${i}`, 1)) }) });
+    h.tick();
+    h.tick();
+    clock.now += 2_000;
+    // 600 progress updates, then one failure arriving last: the failure must not wait.
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: Array.from({ length: 600 }, (_, i) => pull(`p${i}`, 2)) }) });
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('p599', 3, 'failed')] }) });
+    h.tick();
+    h.tick();
+    const sizes = h.sent.flatMap((m) => (m.type === 'delta' ? [m.upserts.length] : []));
+    expect(sizes).toEqual([MAX_UPSERTS_PER_DELTA, 100, MAX_UPSERTS_PER_DELTA, 100]);
+    const second = h.sent.filter((m) => m.type === 'delta')[2];
+    if (second?.type !== 'delta') throw new Error('missing delta');
+    expect(second.upserts[0]?.state).toBe('failed');
   });
 
   it('answers a valid command with its result and a bad one with invalid-request', async () => {

@@ -45,7 +45,9 @@ export function selectRows(pulls: ReadonlyMap<string, PullView>, filter: PullFil
   }
   const direction = sort.descending ? -1 : 1;
   const compare = comparators[sort.key];
-  rows.sort((a, b) => direction * compare(a, b) || a.key.localeCompare(b.key));
+  // Plain code-unit comparison for the tie-break: localeCompare costs ~10× more and runs
+  // n log n times per delta on 10 k rows.
+  rows.sort((a, b) => direction * compare(a, b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return rows;
 }
 

@@ -60,6 +60,17 @@ describe('replay player', () => {
     ]);
   });
 
+  it('gives replayed kubelet events a new uid each loop, so the engine does not drop them as duplicates', () => {
+    const event: EngineInput = {
+      type: 'kube.event', at: 10_000, uid: 'ev-1', count: 1, node: 'n1', reason: 'Pulling',
+      message: 'Pulling image "127.0.0.1:5001/lab/small:v1"', pod: { namespace: 'default', name: 'p', uid: 'pod-1' },
+    };
+    const seq = timeline([event, inputs[1]!], { loop: true, tickEveryMs: 10_000 });
+    const uids = Array.from({ length: 6 }, () => seq.next().value as EngineInput)
+      .flatMap((i) => (i.type === 'kube.event' ? [i.uid] : []));
+    expect(uids).toEqual(['ev-1', 'ev-1#loop1', 'ev-1#loop2']);
+  });
+
   it('rebases the recording to a chosen start time', () => {
     const seq = [...timeline(inputs, { rebaseTo: 1_000_000 })];
     expect(seq[0]?.at).toBe(1_000_000);

@@ -5,6 +5,8 @@
 // Each loop, and the optional rebase to "now", shifts every timestamp in the input (including the
 // ingests' startedAt/updatedAt) by the same amount, so time never goes backwards for the engine.
 // Ticks are interleaved between inputs so stall detection and rate decay run during quiet gaps.
+// From the second loop on, kubelet event uids get a loop suffix: the engine applies an event
+// (uid, count) once, so a replayed event with its original uid would be dropped as a duplicate.
 import type { EngineInput } from '../engine/types.ts';
 
 export interface PlayerOptions {
@@ -31,9 +33,10 @@ export const realScheduler: Scheduler = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-export function shiftInput(input: EngineInput, deltaMs: number): EngineInput {
-  if (deltaMs === 0) return input;
+export function shiftInput(input: EngineInput, deltaMs: number, loop = 0): EngineInput {
+  if (deltaMs === 0 && loop === 0) return input;
   const at = input.at + deltaMs;
+  if (input.type === 'kube.event' && loop > 0) return { ...input, at, uid: `${input.uid}#loop${loop}` };
   if (input.type === 'agent.snapshot' || input.type === 'ingests.observed') {
     return {
       ...input,
@@ -54,14 +57,16 @@ export function* timeline(inputs: readonly EngineInput[], options: PlayerOptions
   const loopLength = last.at - first.at + (options.loopGapMs ?? 3_000);
   let shift = options.rebaseTo === undefined ? 0 : options.rebaseTo - first.at;
   let clock = first.at + shift;
+  let loop = 0;
   do {
     for (const input of inputs) {
-      const shifted = shiftInput(input, shift);
+      const shifted = shiftInput(input, shift, loop);
       for (let t = clock + tickEvery; t < shifted.at; t += tickEvery) yield { type: 'tick', at: t };
       clock = shifted.at;
       yield shifted;
     }
     shift += loopLength;
+    loop++;
   } while (options.loop === true);
 }
 

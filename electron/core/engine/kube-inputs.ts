@@ -128,7 +128,11 @@ function onFailure(ctx: Context, node: NodeState, event: KubeletEvent, reason: F
     pull = latest !== undefined && latest.terminal === 'failed' ? latest : pullFor(ctx, node, target.image, target.name);
   }
   attachPod(ctx, pull, event, waitingReason ?? (generic?.[1] === 'ImagePullBackOff' ? 'ImagePullBackOff' : 'ErrImagePull'));
-  if (isActive(pull)) fail(ctx, pull, reason, event.message);
+  // kubelet posts "Error: ErrImagePull" beside the specific "Failed to pull image …: <cause>" within
+  // the same second, in either order. Failing on the generic one would record the pull's reason as
+  // "other" for good (the finished record goes out once), so only the specific event, a BackOff or
+  // the pod's status ends the pull.
+  if (generic === null && isActive(pull)) fail(ctx, pull, reason, event.message);
 }
 
 export function applyKubeletEvent(ctx: Context, dedupe: BoundedMap<true>, event: KubeletEvent): void {

@@ -59,6 +59,16 @@ describe('4. states: queued, resolving, downloading, stalled, unpacking, done, c
     });
   }
 
+  it('keeps the specific reason when kubelet posts "Error: ErrImagePull" before the cause (same second, any order)', () => {
+    const lab = new Lab().connect();
+    lab.pulling(BIG).kubelet('Failed', 'Error: ErrImagePull');
+    expect(lab.pull(BIG).state).not.toBe('failed');
+    const [message] = failures[1]!;
+    lab.kubelet('Failed', message);
+    expect(lab.pull(BIG)).toMatchObject({ state: 'failed', error: { reason: 'not-found', message } });
+    expect(lab.drain().finished).toMatchObject([{ state: 'failed', error: { reason: 'not-found' } }]);
+  });
+
   it('fails with back-off, and a retry after BackOff is a new attempt with its own record', () => {
     const lab = new Lab().connect();
     lab.pulling(BIG).kubelet('Failed', `Failed to pull image "${BIG.image}": connection reset by peer`);

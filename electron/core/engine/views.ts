@@ -126,13 +126,8 @@ function layerView(ctx: Context, pull: Pull, blob: Blob, i: number): LayerView {
   return view;
 }
 
-export function pullView(
-  ctx: Context,
-  pull: Pull,
-  status: PullStatus = pullStatus(pull, ctx.now, ctx.config),
-  bytes: PullBytes = pullBytes(pull),
-): PullView {
-  const remaining = bytes.total - bytes.done;
+/** The fields a live view and a history record share. */
+function identity(ctx: Context, pull: Pull): Pick<PullView, 'id' | 'cluster' | 'node' | 'image' | 'registry' | 'repository' | 'digest'> {
   return {
     id: pull.id,
     cluster: ctx.config.cluster,
@@ -141,6 +136,18 @@ export function pullView(
     registry: pull.name.registry,
     repository: pull.name.repository,
     digest: pull.digest,
+  };
+}
+
+export function pullView(
+  ctx: Context,
+  pull: Pull,
+  status: PullStatus = pullStatus(pull, ctx.now, ctx.config),
+  bytes: PullBytes = pullBytes(pull),
+): PullView {
+  const remaining = bytes.total - bytes.done;
+  return {
+    ...identity(ctx, pull),
     state: status.state,
     waitingOn: status.waitingOn?.id,
     phases: { ...pull.phases },
@@ -168,13 +175,7 @@ export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
   const waitMs = kubeletWait ?? (phases.queuedAt !== undefined && startedAt !== undefined ? startedAt - phases.queuedAt : undefined);
   const downloaded = pull.terminal === 'done' || pull.terminal === 'cached' ? bytes.done : Math.min(bytes.done, bytes.total);
   return {
-    id: pull.id,
-    cluster: ctx.config.cluster,
-    node: pull.node.name,
-    image: pull.image,
-    registry: pull.name.registry,
-    repository: pull.name.repository,
-    digest: pull.digest,
+    ...identity(ctx, pull),
     state: pull.terminal ?? 'abandoned',
     error: pull.error === undefined ? undefined : { ...pull.error },
     queuedAt: phases.queuedAt,

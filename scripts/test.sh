@@ -20,7 +20,6 @@ if has '\.lab\.test\.ts$'; then
     if [ "${CI:-}" = true ]; then echo "PULLTRACE_SKIP_LABS=1 is not allowed on CI: lab tests must run" >&2; exit 1; fi
     echo "!!! PULLTRACE_SKIP_LABS=1: lab integration tests NOT run" >&2
   elif bash scripts/labs.sh up; then
-    node scripts/build-agent.ts # the installer tests ship this bundle to the lab's node
     run lab
   else
     echo "lab integration tests could not run: the labs did not come up (see above)" >&2

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { labKubeconfig, requireLab } from '../kube/lab.fixture.ts';
+import { buildAgent } from '../../../scripts/build-agent.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 let serve: ChildProcess | undefined;
@@ -18,6 +19,8 @@ let page: Page;
 beforeAll(async () => {
   requireLab();
   execFileSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'ignore', timeout: 170_000 });
+  // serve mode installs the bundle from out/agent: the install preview below needs it there
+  await buildAgent(path.join(root, 'out', 'agent'));
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-lab-ui-'));
   serve = spawn(process.execPath, ['scripts/serve.ts', '--recordings', scratch, '--history-dir', path.join(scratch, 'history')], {
     cwd: root,

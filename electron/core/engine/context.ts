@@ -10,6 +10,10 @@ import { finishedRecord } from './views.ts';
 /** Distinct node+image keys whose attempt numbers are remembered (bounded; see docs/engine.md). */
 const ATTEMPT_KEYS = 100_000;
 
+/** How long the history record of a pull the agent finished waits for kubelet's Pulled event, which
+ * names the pod and kubelet's own timings (it follows the image record by well under a second). */
+export const KUBELET_GRACE_MS = 3_000;
+
 export interface Context {
   config: EngineConfig;
   /** Engine time: the latest `at` seen (inputs older than this are clamped to it). */
@@ -23,6 +27,8 @@ export interface Context {
    * like progress. */
   restate: Set<Pull>;
   finished: FinishedPull[];
+  /** Pulls the agent finished whose record waits for kubelet's Pulled event (finish order). */
+  awaitingKubelet: Pull[];
   removals: string[];
   /** Finished pulls in finish order (engine time is monotonic, so also expiry order). */
   retiring: Pull[];
@@ -47,6 +53,7 @@ export function newContext(config: EngineConfig): Context {
     progressed: new Set(),
     restate: new Set(),
     finished: [],
+    awaitingKubelet: [],
     removals: [],
     retiring: [],
     retiringHead: 0,
@@ -159,8 +166,29 @@ export function finishPull(
     for (const blob of pull.blobs) if (!isCached(pull, blob)) creditCommitted(pull.node, blob, ctx.now);
   }
   touch(ctx, pull);
-  ctx.finished.push(finishedRecord(ctx, pull));
+  if (terminal === 'done' && pull.kubelet === undefined) ctx.awaitingKubelet.push(pull);
+  else ctx.finished.push(finishedRecord(ctx, pull));
   ctx.retiring.push(pull);
+}
+
+/** Emits the record of a pull that waited for kubelet: its Pulled event came, or the grace ran out
+ * (no event watch, or the event was lost). */
+export function releaseFinished(ctx: Context, pull: Pull): void {
+  const index = ctx.awaitingKubelet.indexOf(pull);
+  if (index < 0) return;
+  ctx.awaitingKubelet.splice(index, 1);
+  ctx.finished.push(finishedRecord(ctx, pull));
+}
+
+export function releaseExpiredFinished(ctx: Context): void {
+  const horizon = ctx.now - KUBELET_GRACE_MS;
+  let released = 0;
+  for (const pull of ctx.awaitingKubelet) {
+    if ((pull.phases.finishedAt ?? 0) > horizon) break;
+    ctx.finished.push(finishedRecord(ctx, pull));
+    released++;
+  }
+  if (released > 0) ctx.awaitingKubelet.splice(0, released);
 }
 
 /** A blob is in the content store: count it at full size and stop tracking its ingest. */

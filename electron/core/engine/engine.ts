@@ -20,7 +20,7 @@ import {
   applySnapshot,
   disconnectAgent,
 } from './agent-inputs.ts';
-import { newContext, nodeFor, retireExpired, type Context } from './context.ts';
+import { newContext, nodeFor, releaseExpiredFinished, retireExpired, type Context } from './context.ts';
 import { applyKubeletEvent, applyNodeRemoved, applyPod, newEventDedupe } from './kube-inputs.ts';
 import type { NodeState, Pull } from './model.ts';
 import { SeriesRing } from './series.ts';
@@ -180,6 +180,7 @@ export function createEngine(config: EngineConfig): Engine {
     if (at === ctx.now) return;
     ctx.now = at;
     throughput.advance();
+    releaseExpiredFinished(ctx);
     retireExpired(ctx);
   }
 

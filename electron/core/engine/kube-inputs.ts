@@ -9,6 +9,7 @@ import {
   finishPull,
   latestPull,
   nodeFor,
+  releaseFinished,
   touch,
   type Context,
 } from './context.ts';
@@ -84,6 +85,7 @@ function onPulled(ctx: Context, node: NodeState, event: KubeletEvent): void {
     // The agent saw the image record first: kubelet's message only adds its figures and pod.
     latest.kubelet = { pullMs: parsed.pullMs, totalMs: parsed.totalMs, sizeBytes: parsed.sizeBytes };
     attachPod(ctx, latest, event);
+    releaseFinished(ctx, latest);
     return;
   }
   const pull = pullFor(ctx, node, target.image, target.name);
@@ -172,12 +174,17 @@ export function applyKubeletEvent(ctx: Context, dedupe: BoundedMap<true>, event:
 
 const PULL_FAILURE_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff']);
 
-function forgetPod(ctx: Context, uid: string, nodeName: string | undefined): void {
+/** A pod no longer waits: deleted, or every container started. A started pod stays on the finished
+ * pulls kubelet named it on: it waited on them until they ended. */
+function forgetPod(ctx: Context, uid: string, nodeName: string | undefined, deleted: boolean): void {
   ctx.podsVersion++;
   if (nodeName === undefined) return;
   ctx.waitingPods.get(nodeName)?.delete(uid);
   const node = ctx.nodes.get(nodeName);
-  for (const pull of node?.pulls ?? []) if (pull.eventPods.delete(uid) || isActive(pull)) touch(ctx, pull);
+  for (const pull of node?.pulls ?? []) {
+    const active = isActive(pull);
+    if (((deleted || active) && pull.eventPods.delete(uid)) || active) touch(ctx, pull);
+  }
 }
 
 /** A pod status: remembered while some container has not started (it may wait on a pull). In
@@ -188,10 +195,10 @@ export function applyPod(ctx: Context, input: PodObserved): void {
   ctx.podsVersion++;
   const previous = ctx.pods.get(uid);
   ctx.pods.delete(uid);
-  if (previous?.node !== undefined && previous.node !== input.node) forgetPod(ctx, uid, previous.node);
+  if (previous?.node !== undefined && previous.node !== input.node) forgetPod(ctx, uid, previous.node, true);
   const waiting = input.containers.filter((c) => typeof c?.image === 'string' && c.started !== true);
   if (input.deleted || waiting.length === 0 || input.node === undefined) {
-    forgetPod(ctx, uid, input.node ?? previous?.node);
+    forgetPod(ctx, uid, input.node ?? previous?.node, input.deleted || input.node === undefined);
     return;
   }
   ctx.pods.set(uid, { pod: input.pod, node: input.node, workload: input.workload, containers: input.containers });

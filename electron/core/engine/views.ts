@@ -2,7 +2,7 @@
 import type { FinishedPull, LayerView, NodeView, PodWaiting, PullView } from './types.ts';
 import type { Context } from './context.ts';
 import { parseImageName } from './image-name.ts';
-import { isCached, type Blob, type NodeState, type PodRecord, type Pull } from './model.ts';
+import { isActive, isCached, type Blob, type NodeState, type PodRecord, type Pull } from './model.ts';
 import { blobRate, layerState, nodeRate, pullStatus, type PullStatus } from './state.ts';
 
 export interface PullBytes {
@@ -56,7 +56,8 @@ function buildPods(ctx: Context, pull: Pull): PodWaiting[] {
   for (const [uid, attached] of pull.eventPods) {
     const record = ctx.pods.get(uid);
     const status = record === undefined ? undefined : waitingContainer(record, pull, attached.container);
-    if (status?.started === true) continue;
+    // Started means no longer waiting, unless the pull is finished: then it waited until the end.
+    if (status?.started === true && isActive(pull)) continue;
     out.push({
       pod: attached.pod,
       container: attached.container,

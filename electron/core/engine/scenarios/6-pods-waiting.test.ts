@@ -43,6 +43,36 @@ describe('6. pods and workloads waiting on a pull are attached, from events and 
     expect(upserted?.pods).toEqual([]);
   });
 
+  it('a finished pull keeps the pods that waited on it, even once their containers start', () => {
+    const lab = new Lab().connect();
+    const web1 = pod('web-1');
+    const web2 = pod('web-2');
+    lab.pulling(ALPHA, { pod: web1 });
+    podStatus(lab, web2, { waitingReason: 'ContainerCreating' });
+    lab.manifest(ALPHA);
+    for (const blob of [ALPHA.config, ...ALPHA.layers]) lab.fetch(blob, 8e6);
+    lab.run(10_000);
+    // The agent's image record finishes the pull; kubelet's Pulled event and the started
+    // containers follow, in that order or with the status first.
+    lab.imageCreated(ALPHA.image, ALPHA.manifest);
+    // The history record waits for kubelet's figures (up to a grace period)…
+    expect(lab.drain().finished).toEqual([]);
+    podStatus(lab, web1, { started: true });
+    lab.kubelet('Pulled', `Successfully pulled image "${ALPHA.image}" in 10s (10.5s including waiting). Image size: 1000 bytes.`, { pod: web1 });
+    // …and goes out with them, with the pod kubelet named and the one still waiting.
+    const [record] = lab.drain().finished;
+    expect(record).toMatchObject({ downloadMs: 10_000, waitMs: 500 });
+    expect(record?.pods.map((p) => p.pod.name)).toEqual(['web-1', 'web-2']);
+    podStatus(lab, web1, { started: true });
+    podStatus(lab, web2, { started: true });
+    const done = lab.pull(ALPHA);
+    expect(done.state).toBe('done');
+    // web-2 was only ever inferred from its status: once started, nothing ties it to this pull.
+    expect(done.pods.map((p) => p.pod.name)).toEqual(['web-1']);
+    podStatus(lab, web1, { started: true }, { deleted: true });
+    expect(lab.pull(ALPHA).pods).toEqual([]);
+  });
+
   it('attaches pods in ErrImagePull and ImagePullBackOff to the failed pull', () => {
     const lab = new Lab().connect();
     const web1 = pod('web-1');

@@ -31,7 +31,15 @@ describe('electron-builder.yml', () => {
     expect(resources).toContainEqual(expect.objectContaining({ from: 'out/agent', to: 'agent' }));
   });
 
-  it('turns off the fuses an attacker could use (run as node, NODE_OPTIONS, inspect)', () => {
-    expect(config.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false, onlyLoadAppFromAsar: true });
+  it('pins the fuses: nothing an attacker could use (run as node, NODE_OPTIONS, inspect, file:// privileges), asar only and verified', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
   });
 });

@@ -35,6 +35,9 @@ export function createWebPreferences(preloadPath: string): WebPreferences {
     webviewTag: false,
     navigateOnDragDrop: false,
     spellcheck: false,
+    // Middle-click opens links in a new window: refused by the window-open handler anyway, and
+    // disabled at the source (Electronegativity AUXCLICK_JS_CHECK).
+    disableBlinkFeatures: 'Auxclick',
   };
 }
 

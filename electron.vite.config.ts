@@ -3,7 +3,8 @@
 // renderer from renderer/ with React. Output: out/{main,preload,renderer}.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defineConfig, type Plugin } from 'electron-vite';
+import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 const root = import.meta.dirname;

@@ -5,6 +5,7 @@ import { createRoot } from 'react-dom/client';
 import { createBridgeClient, type RawTransport } from './bridge/client.ts';
 import { ipcTransport, preloadApi, tokenFromLocation, webSocketTransport } from './bridge/transports.ts';
 import { createPulltraceStore } from './store/store.ts';
+import { syncView } from './bridge/view-sync.ts';
 import { CoreContext, type Core } from './store/context.tsx';
 import { App } from './App.tsx';
 import { Fatal } from './views/States.tsx';
@@ -23,6 +24,7 @@ if (api === undefined && token === undefined) {
   bridge.subscribe((message) => store.getState().apply(message));
   bridge.onState((state) => store.getState().setConnection(state));
   bridge.onProtocolError((message) => store.getState().setProtocolError(message));
+  syncView(bridge, store);
   const core: Core = { store, bridge, transport: api ? 'ipc' : 'websocket' };
   root.render(
     <StrictMode>

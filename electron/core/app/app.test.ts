@@ -38,6 +38,7 @@ const recordingDir = (): string => {
   const header = { format: 'pulltrace-recording', version: 1, cluster: 'lab', recordedAt: 1000, source: 'unit test' };
   const input = { type: 'agent.connected', at: 1000, node: 'node-a', agentVersion: '1', containerdVersion: '2.1' };
   writeFileSync(path.join(dir, 'lab.ndjson'), `${JSON.stringify(header)}\n${JSON.stringify(input)}\n`);
+  writeFileSync(path.join(dir, 'other.ndjson'), `${JSON.stringify(header)}\n${JSON.stringify(input)}\n`);
   return dir;
 };
 
@@ -63,8 +64,9 @@ describe('app', () => {
     expect(started).toEqual({ cluster: 'demo:lab' });
     expect(seen[0]?.type).toBe('agent.connected');
     app.pump();
-    expect(updates.map((u) => u.kind)).toEqual(['cluster', 'engine', 'notification']);
-    expect(app.snapshot().clusters.map((c) => [c.id, c.kind, c.mode])).toEqual([['demo:lab', 'demo', 'replay']]);
+    // Every recording plays, each as its own demo cluster.
+    expect(updates.map((u) => u.kind)).toEqual(['cluster', 'cluster', 'engine', 'notification', 'engine', 'notification']);
+    expect(app.snapshot().clusters.map((c) => [c.id, c.kind, c.mode])).toEqual([['demo:lab', 'demo', 'replay'], ['demo:other', 'demo', 'replay']]);
     // A second start reuses the running demo.
     expect(await ok(app, { type: 'demo.start' })).toEqual({ cluster: 'demo:lab' });
     await ok(app, { type: 'cluster.disconnect', cluster: 'demo:lab' });

@@ -5,9 +5,9 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createEngine, defaultEngineConfig } from '../engine/index.ts';
 import type { EngineDelta } from '../engine/types.ts';
-import type { ClusterStatus, Command, CommandResult, PullNotification, SnapshotMessage } from '../bridge/contract.ts';
+import type { ClusterStatus, Command, CommandResult, PullNotification } from '../bridge/contract.ts';
 import type { CommandHandler } from '../bridge/session.ts';
-import type { CoreStateSource, CoreUpdate } from '../bridge/updates.ts';
+import type { CoreSnapshot, CoreStateSource, CoreUpdate } from '../bridge/updates.ts';
 import { loadRecording } from '../replay/files.ts';
 import { playRecording, type Player } from '../replay/player.ts';
 import { PullNotifier } from './notifier.ts';
@@ -88,32 +88,26 @@ export function createApp(options: AppOptions): App {
     emit({ kind: 'cluster.removed', cluster });
   };
 
+  /** Every recording in the folder plays at once, each as its own looping demo cluster (recordings
+   * of one lab share node names, so they cannot share an engine). Answers the first one's id. */
   const startDemo = async (): Promise<string> => {
     const running = [...clusters.values()].find((c) => c.status.kind === 'demo');
     if (running) return running.status.id;
-    const file = await firstRecording(options.recordingsDir);
-    const recording = await loadRecording(file);
-    const id = `demo:${recording.header.cluster}`;
-    const runtime: ClusterRuntime = {
-      engine: newEngine(id),
-      status: {
-        id,
-        label: `Demo (${recording.header.cluster})`,
-        kind: 'demo',
-        state: 'connected',
-        mode: 'replay',
-        message: `Replaying ${path.basename(file)}: ${recording.header.source}`,
-        missing: [],
-      },
-    };
-    clusters.set(id, runtime);
-    runtime.player = playRecording(recording.inputs, (input) => runtime.engine.apply(input), {
-      loop: true,
-      rebaseTo: Date.now(),
-      speed: settings.get().demoSpeed,
-    });
-    emit({ kind: 'cluster', status: runtime.status });
-    return id;
+    const files = await recordingFiles(options.recordingsDir);
+    const recordings = await Promise.all(files.map(async (file) => ({ file, recording: await loadRecording(file) })));
+    const startAt = Date.now();
+    for (const { file, recording } of recordings) {
+      const name = path.basename(file, '.ndjson');
+      const id = `demo:${name}`;
+      const runtime: ClusterRuntime = {
+        engine: newEngine(id),
+        status: { id, label: `Demo: ${name}`, kind: 'demo', state: 'connected', mode: 'replay', message: `Replaying ${path.basename(file)}: ${recording.header.source}`, missing: [] },
+      };
+      clusters.set(id, runtime);
+      runtime.player = playRecording(recording.inputs, (input) => runtime.engine.apply(input), { loop: true, rebaseTo: startAt, speed: settings.get().demoSpeed });
+      emit({ kind: 'cluster', status: runtime.status });
+    }
+    return `demo:${path.basename(files[0] ?? '', '.ndjson')}`;
   };
 
   const connectContext = async (context: string): Promise<string> => {
@@ -169,6 +163,9 @@ export function createApp(options: AppOptions): App {
       }
       case 'settings.get':
         return settings.get();
+      case 'view.set':
+        // Each bridge session answers it for its own connection; it never reaches the app.
+        throw new CommandError('not-available', 'view.set is answered by the bridge session, not the app');
       case 'settings.set': {
         const next = settings.update(command.patch);
         emit({ kind: 'settings', settings: next });
@@ -184,7 +181,7 @@ export function createApp(options: AppOptions): App {
   };
 
   return {
-    snapshot(): Omit<SnapshotMessage, 'type'> {
+    snapshot(): CoreSnapshot {
       const all = [...clusters];
       return {
         at: Date.now(),
@@ -232,7 +229,7 @@ function isEmptyDelta(delta: EngineDelta): boolean {
   );
 }
 
-async function firstRecording(dir: string | undefined): Promise<string> {
+async function recordingFiles(dir: string | undefined): Promise<string[]> {
   if (dir === undefined) throw new CommandError('not-available', 'no replay recordings are bundled with this build');
   let names: string[];
   try {
@@ -240,7 +237,6 @@ async function firstRecording(dir: string | undefined): Promise<string> {
   } catch {
     throw new CommandError('not-available', `no replay recordings: cannot read ${dir}`);
   }
-  const first = names[0];
-  if (first === undefined) throw new CommandError('not-available', `no replay recordings (*.ndjson) in ${dir}`);
-  return path.join(dir, first);
+  if (names.length === 0) throw new CommandError('not-available', `no replay recordings (*.ndjson) in ${dir}`);
+  return names.map((name) => path.join(dir, name));
 }

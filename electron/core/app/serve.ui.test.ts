@@ -50,6 +50,8 @@ async function startServe(recordings: string): Promise<string> {
 
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 const rows = () => page.locator('.tbody [role=row]');
+/** The core sorts and filters: after a filter change, wait for the window that answers it. */
+const settled = () => page.waitForSelector('.table[aria-busy=false]');
 
 beforeAll(async () => {
   execFileSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'ignore', timeout: 170_000 });
@@ -125,15 +127,18 @@ describe('pulltrace UI in Chromium (serve mode, replay)', () => {
 
   it('filters by state, node and search', async () => {
     await page.getByLabel('State').selectOption('problems');
+    await settled();
     const states = await rows().evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
     expect(states.length).toBeGreaterThanOrEqual(2);
     expect(new Set(states)).toEqual(new Set(['failed', 'stalled']));
     await page.getByLabel('State').selectOption('');
     await page.getByLabel('Node').selectOption('node-003');
+    await settled();
     expect(await rows().evaluateAll((els) => els.map((e) => e.querySelector('.c-node')?.textContent))).toEqual(['node-003', 'node-003', 'node-003']);
     await page.getByLabel('Node').selectOption('');
     await page.keyboard.press('/');
     await page.keyboard.type('billing');
+    await settled();
     await page.waitForFunction("[...document.querySelectorAll('.tbody [role=row]')].every((r) => r.textContent.includes('billing'))");
     expect(await rows().count()).toBeGreaterThanOrEqual(1);
     await page.getByLabel('Search pulls').fill('');

@@ -10,20 +10,19 @@
 // Flow: on connect the core sends `hello` then `snapshot`; then batched `delta`s at most 10 per
 // second; every command the renderer sends ({id, command}) is answered by one `result` with the
 // same id: `{ok:true, value}` or `{ok:false, error:{code, message}}`.
+//
+// Windowing: the renderer tells its session what it looks at (`view.set`: the table's sort, filter
+// and row range, the open pull, whether the charts or nodes view is shown). The session sends only
+// that: the visible rows as compact `PullRow`s, the one open pull as a full `PullView`, per-state
+// counters over every pull, the charts and nodes already reduced. Traffic is then bounded by the
+// screen, not by the cluster size.
 import { z } from 'zod';
-import type {
-  FinishedPull,
-  LayerView,
-  NodeView,
-  PullView,
-  SeriesPoint,
-  ThroughputSeries,
-} from '../engine/types.ts';
+import type { FinishedPull, LayerView, NodeView, PullView } from '../engine/types.ts';
 
 /** The engine's output types, re-exported for the renderer (which may import only this file). */
-export type { FinishedPull, LayerView, NodeView, PodWaiting, PullState, PullView, SeriesPoint, ThroughputSeries } from '../engine/types.ts';
+export type { FinishedPull, LayerView, NodeView, PodWaiting, PullState, PullView } from '../engine/types.ts';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Deltas are coalesced to at most this many per second per connection. */
 export const MAX_DELTAS_PER_SECOND = 10;
 
@@ -95,12 +94,6 @@ export const nodeViewSchema = z.object({
   activePulls: z.number(),
   rate: z.number(),
 }) satisfies z.ZodType<NodeView>;
-
-const seriesPointSchema = z.object({ at: z.number(), bytesPerSecond: z.number() }) satisfies z.ZodType<SeriesPoint>;
-export const throughputSchema = z.object({
-  cluster: z.array(seriesPointSchema),
-  nodes: z.record(z.string(), z.array(seriesPointSchema)),
-}) satisfies z.ZodType<ThroughputSeries>;
 
 export const finishedPullSchema = z.object({
   id: z.string(),
@@ -226,6 +219,55 @@ export type ManifestPreview = z.infer<typeof manifestPreviewSchema>;
 
 const clusterId = z.string().min(1).max(253);
 
+// ---------------------------------------------------------------------------------------------
+// What the renderer looks at (`view.set`), and the windowed state the session sends for it.
+
+export const pullSortKeySchema = z.enum(['node', 'image', 'state', 'progress', 'rate', 'eta', 'pods', 'updated']);
+export type PullSortKey = z.infer<typeof pullSortKeySchema>;
+export const pullSortSchema = z.object({ key: pullSortKeySchema, descending: z.boolean() });
+export type PullSort = z.infer<typeof pullSortSchema>;
+
+/** `active`: not finished yet; `problems`: stalled or failed. */
+export const pullStateFilterSchema = z.union([pullStateSchema, z.enum(['', 'active', 'problems'])]);
+export const pullFilterSchema = z.object({
+  cluster: z.string().max(253),
+  namespace: z.string().max(253),
+  node: z.string().max(253),
+  /** Repository or full image reference. */
+  image: z.string().max(1024),
+  state: pullStateFilterSchema,
+  /** Substring of image, node, pod, workload or error text (case-insensitive). */
+  search: z.string().max(200),
+});
+export type PullFilter = z.infer<typeof pullFilterSchema>;
+export const emptyPullFilter: PullFilter = { cluster: '', namespace: '', node: '', image: '', state: '', search: '' };
+
+/** Rows one window may hold: a screen plus overscan is ~70; this only bounds a bad request. */
+export const MAX_WINDOW_ROWS = 500;
+export const pullKeySchema = z.object({ cluster: z.string(), id: z.string() });
+export type PullKey = z.infer<typeof pullKeySchema>;
+
+export const viewRequestSchema = z.object({
+  /** The live pulls table, when it is shown: rows [offset, offset + limit) of the sorted, filtered set. */
+  pulls: z
+    .object({
+      /** The renderer's number for this sort + filter, echoed in the window that answers it. */
+      query: z.number().int().min(0),
+      sort: pullSortSchema,
+      filter: pullFilterSchema,
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(MAX_WINDOW_ROWS),
+    })
+    .optional(),
+  /** The pull whose detail is open: the only one sent as a full PullView. */
+  detail: pullKeySchema.optional(),
+  /** The throughput view is shown: send the stacked series and the fastest pulls. */
+  charts: z.boolean(),
+  /** The nodes view is shown: send the busiest nodes. */
+  nodes: z.boolean(),
+});
+export type ViewRequest = z.infer<typeof viewRequestSchema>;
+
 export const commandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('contexts.list') }),
   z.object({ type: z.literal('context.connect'), context: z.string().min(1).max(253) }),
@@ -242,6 +284,8 @@ export const commandSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('settings.get') }),
   z.object({ type: z.literal('settings.set'), patch: settingsPatchSchema }),
+  /** Handled by the session itself (each connection looks at its own window). */
+  z.object({ type: z.literal('view.set'), view: viewRequestSchema }),
 ]);
 export type Command = z.infer<typeof commandSchema>;
 export type CommandType = Command['type'];
@@ -258,6 +302,7 @@ export const commandResultSchemas = {
   'history.export': z.object({ rows: z.number(), filename: z.string(), csv: z.string().optional(), savedTo: z.string().optional() }),
   'settings.get': settingsSchema,
   'settings.set': settingsSchema,
+  'view.set': z.object({}),
 } satisfies Record<CommandType, z.ZodType>;
 export type CommandValue<T extends CommandType> = z.infer<(typeof commandResultSchemas)[T]>;
 
@@ -288,10 +333,83 @@ export type CommandRequest = z.infer<typeof requestSchema>;
 // ---------------------------------------------------------------------------------------------
 // Server messages (core → renderer).
 
-const pullKeySchema = z.object({ cluster: z.string(), id: z.string() });
-export type PullKey = z.infer<typeof pullKeySchema>;
-const clusterNodesSchema = z.object({ cluster: z.string(), nodes: z.array(nodeViewSchema) });
-const clusterSeriesSchema = z.object({ cluster: z.string(), series: throughputSchema });
+/** One line of the live pulls table: what the table shows, no layers (~10 × smaller than a PullView). */
+export const pullRowSchema = z.object({
+  id: z.string(),
+  cluster: z.string(),
+  node: z.string(),
+  image: z.string(),
+  state: pullStateSchema,
+  done: z.number(),
+  total: z.number(),
+  totalKnown: z.boolean(),
+  rate: z.number(),
+  etaSeconds: z.number().nullable(),
+  pods: z.number().int(),
+  /** `namespace/name` of the first waiting pod. */
+  firstPod: z.string().optional(),
+  error: pullError.optional(),
+  updatedAt: z.number(),
+});
+export type PullRow = z.infer<typeof pullRowSchema>;
+
+/** Counters over every live pull (all clusters, unfiltered). */
+export const pullCountsSchema = z.object({
+  total: z.number().int(),
+  byState: z.partialRecord(pullStateSchema, z.number().int()),
+  /** Pulls seen entering `failed` since this connection opened (live or gone since). */
+  failures: z.number().int(),
+});
+export type PullCounts = z.infer<typeof pullCountsSchema>;
+
+/** The visible slice of the sorted, filtered table. */
+export const pullWindowSchema = z.object({
+  /** The `query` number of the request this window answers (rows of an older query are stale). */
+  query: z.number().int(),
+  /** Rows matching the filter (the table's scroll height). */
+  matching: z.number().int(),
+  offset: z.number().int(),
+  rows: z.array(pullRowSchema),
+});
+export type PullWindow = z.infer<typeof pullWindowSchema>;
+
+/** Values for the filter pickers, over every live pull. */
+export const pullFacetsSchema = z.object({
+  clusters: z.array(z.string()),
+  namespaces: z.array(z.string()),
+  nodes: z.array(z.string()),
+  images: z.array(z.string()),
+});
+export type PullFacets = z.infer<typeof pullFacetsSchema>;
+
+/** The open pull in full; `pull: null` when it is not (or no longer) live. */
+export const pullDetailSchema = z.object({ cluster: z.string(), id: z.string(), pull: pullViewSchema.nullable() });
+export type PullDetailMessage = z.infer<typeof pullDetailSchema>;
+
+/** One cluster's throughput stacked per node: `keys` are the top nodes then `other`; each row is
+ * `[at, value of keys[0], …]` in bytes/s, one row per 1 Hz bucket over a fixed window. */
+/** The key of the series that sums every node outside the top ones. */
+export const OTHER_SERIES = 'other';
+export const stackedChartSchema = z.object({ cluster: z.string(), keys: z.array(z.string()), rows: z.array(z.array(z.number())) });
+export type StackedChart = z.infer<typeof stackedChartSchema>;
+export const chartsStateSchema = z.object({ clusters: z.array(stackedChartSchema), fastest: z.array(pullRowSchema) });
+export type ChartsState = z.infer<typeof chartsStateSchema>;
+
+export const clusterNodeViewSchema = nodeViewSchema.extend({ cluster: z.string() });
+export type ClusterNodeView = z.infer<typeof clusterNodeViewSchema>;
+/** The busiest nodes (rate, then active pulls), of `total` known nodes. */
+export const nodesStateSchema = z.object({ total: z.number().int(), busiest: z.array(clusterNodeViewSchema) });
+export type NodesState = z.infer<typeof nodesStateSchema>;
+
+/** The windowed state: each part present when it changed (a snapshot carries counts and facets). */
+const windowedParts = {
+  counts: pullCountsSchema.optional(),
+  window: pullWindowSchema.optional(),
+  facets: pullFacetsSchema.optional(),
+  detail: pullDetailSchema.optional(),
+  charts: chartsStateSchema.optional(),
+  nodes: nodesStateSchema.optional(),
+};
 
 export const helloSchema = z.object({
   type: z.literal('hello'),
@@ -304,11 +422,8 @@ export const snapshotSchema = z.object({
   type: z.literal('snapshot'),
   at: z.number(),
   clusters: z.array(clusterStatusSchema),
-  pulls: z.array(pullViewSchema),
-  nodes: z.array(clusterNodesSchema),
-  /** The whole retained window per cluster (already 1 Hz buckets, bounded by the engine). */
-  series: z.array(clusterSeriesSchema),
   settings: settingsSchema,
+  ...windowedParts,
 });
 
 export const deltaSchema = z.object({
@@ -317,12 +432,7 @@ export const deltaSchema = z.object({
   /** Only the clusters whose status changed. */
   clusters: z.array(clusterStatusSchema),
   clustersRemoved: z.array(z.string()),
-  upserts: z.array(pullViewSchema),
-  removals: z.array(pullKeySchema),
-  /** Node views that changed, per cluster (each replaces the previous view of that node). */
-  nodes: z.array(clusterNodesSchema),
-  /** New series points since the last delta, per cluster. */
-  series: z.array(clusterSeriesSchema),
+  ...windowedParts,
   notifications: z.array(notificationSchema),
   settings: settingsSchema.optional(),
 });

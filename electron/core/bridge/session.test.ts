@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineDelta, PullView } from '../engine/types.ts';
-import { serverMessageSchema, type Command, type CommandResult, type ServerMessage } from './contract.ts';
+import { emptyPullFilter, serverMessageSchema, type Command, type CommandResult, type DeltaMessage, type ServerMessage, type ViewRequest } from './contract.ts';
 import { openSession, type SessionTransport } from './session.ts';
-import { MAX_UPSERTS_PER_DELTA } from './coalesce.ts';
+import { ORDER_INTERVAL_MS, ROW_REFRESH_MS } from './session-view.ts';
 import type { CoreStateSource, CoreUpdate } from './updates.ts';
 
-const pull = (id: string, done: number, state: PullView['state'] = 'downloading'): PullView => ({
+const pull = (id: string, done: number, state: PullView['state'] = 'downloading', node = 'n1'): PullView => ({
   id,
   cluster: 'c1',
-  node: 'n1',
+  node,
   image: `reg/${id}:v1`,
   registry: 'reg',
   repository: id,
@@ -17,8 +17,8 @@ const pull = (id: string, done: number, state: PullView['state'] = 'downloading'
   bytes: { done, total: 100, cached: 0, totalKnown: true },
   rate: 10,
   etaSeconds: 3,
-  layers: [],
-  pods: [],
+  layers: [{ digest: `sha256:${id}`, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: 100, done, state: 'downloading', rate: 10, sharedWith: [] }],
+  pods: [{ pod: { namespace: 'shop', name: `pod-${id}`, uid: id } }],
   source: 'agent',
   updatedAt: done,
 });
@@ -33,10 +33,10 @@ const delta = (patch: Partial<EngineDelta>): EngineDelta => ({
   ...patch,
 });
 
-function harness(handle: (c: Command) => Promise<CommandResult> = async () => ({ ok: true, value: { cluster: 'x' } }), clock = { now: 42 }) {
+function harness(handle: (c: Command) => Promise<CommandResult> = async () => ({ ok: true, value: { cluster: 'x' } }), clock = { now: 42 }, initial: PullView[] = [pull('a', 1)]) {
   let listener: ((u: CoreUpdate) => void) | undefined;
   const source: CoreStateSource = {
-    snapshot: () => ({ at: 1, clusters: [], pulls: [pull('a', 1)], nodes: [], series: [], settings: { notifications: { failed: true, stalled: true, finished: false }, demoSpeed: 1 } }),
+    snapshot: () => ({ at: 1, clusters: [], pulls: initial, nodes: [], series: [], settings: { notifications: { failed: true, stalled: true, finished: false }, demoSpeed: 1 } }),
     subscribe: (l) => {
       listener = l;
       return () => (listener = undefined);
@@ -61,97 +61,206 @@ function harness(handle: (c: Command) => Promise<CommandResult> = async () => ({
     tick: () => tick?.(),
     setCongested: (v: boolean) => (congested = v),
     subscribed: () => listener !== undefined,
+    deltas: () => sent.filter((m): m is DeltaMessage => m.type === 'delta'),
+    view: (view: ViewRequest) => session.receive({ id: 1000, command: { type: 'view.set', view } }),
   };
 }
 
+const table = (patch: Partial<NonNullable<ViewRequest['pulls']>> = {}): ViewRequest => ({
+  pulls: { query: 0, sort: { key: 'state', descending: false }, filter: emptyPullFilter, offset: 0, limit: 60, ...patch },
+  charts: false,
+  nodes: false,
+});
+const upserts = (...pulls: PullView[]): CoreUpdate => ({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: pulls }) });
+
 describe('bridge session', () => {
-  it('sends hello then a snapshot on connect, all valid per the contract', () => {
+  it('sends hello then a snapshot with counters and the first rows (compact, no layers), all valid', () => {
     const h = harness();
     expect(h.sent.map((m) => m.type)).toEqual(['hello', 'snapshot']);
     for (const m of h.sent) expect(serverMessageSchema.safeParse(m).success).toBe(true);
+    const snapshot = h.sent[1];
+    if (snapshot?.type !== 'snapshot') throw new Error('no snapshot');
+    expect(snapshot.counts).toEqual({ total: 1, byState: { downloading: 1 }, failures: 0 });
+    expect(snapshot.window?.rows).toEqual([
+      { id: 'a', cluster: 'c1', node: 'n1', image: 'reg/a:v1', state: 'downloading', done: 1, total: 100, totalKnown: true, rate: 10, etaSeconds: 3, pods: 1, firstPod: 'shop/pod-a', updatedAt: 1 },
+    ]);
+    expect(snapshot.facets).toEqual({ clusters: ['c1'], namespaces: ['shop'], nodes: ['n1'], images: ['a'] });
   });
 
-  it('coalesces many updates into one delta per tick, latest view wins', () => {
-    const h = harness();
-    for (let i = 0; i < 50; i++) h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', i)] }) });
-    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('b', 5)] }) });
+  it('sends the window the renderer asks for: sorted, filtered, sliced, with the matching count', async () => {
+    const pulls = Array.from({ length: 100 }, (_, i) => ({ ...pull(`p${String(i).padStart(3, '0')}`, i, i % 10 === 0 ? 'failed' : 'downloading', `n${i % 4}`), rate: (i * 37) % 101 }));
+    const h = harness(undefined, undefined, pulls);
+    await h.view(table({ query: 1, sort: { key: 'rate', descending: true }, filter: { ...emptyPullFilter, node: 'n2' }, offset: 5, limit: 10 }));
+    h.tick();
+    const window = h.deltas().at(-1)?.window;
+    expect(window?.query).toBe(1);
+    const expected = pulls.filter((p) => p.node === 'n2').sort((a, b) => b.rate - a.rate || (a.id < b.id ? -1 : 1));
+    expect(window?.matching).toBe(25);
+    expect(window?.offset).toBe(5);
+    expect(window?.rows.map((r) => r.id)).toEqual(expected.slice(5, 15).map((p) => p.id));
+    // Search and the state filters run in the core too.
+    await h.view(table({ filter: { ...emptyPullFilter, state: 'problems', search: 'POD-P01' } }));
+    h.tick();
+    expect(h.deltas().at(-1)?.window?.rows.map((r) => r.id)).toEqual(['p010']);
+    // The default order puts problems first.
+    await h.view(table({ limit: 12 }));
+    h.tick();
+    expect(h.deltas().at(-1)?.window?.rows.slice(0, 11).map((r) => r.state)).toEqual([...Array(10).fill('failed'), 'downloading']);
+  });
+
+  it('re-orders at once when the query changes, otherwise at most once a second', async () => {
+    const clock = { now: 10_000 };
+    const h = harness(undefined, clock, [pull('a', 1), pull('b', 1)]);
+    await h.view(table({ sort: { key: 'progress', descending: true } }));
+    h.tick();
+    expect(h.deltas().at(-1)?.window?.rows.map((r) => r.id)).toEqual(['a', 'b']);
+    clock.now += 100;
+    h.push(upserts(pull('b', 90)));
+    h.push(upserts(pull('c', 50)));
+    h.tick();
+    // Not re-ordered yet: the visible rows keep their places (b's new data only), c waits.
+    expect(h.deltas().at(-1)?.counts?.total).toBe(3);
+    expect(h.deltas().at(-1)?.window).toBeUndefined();
+    clock.now += ORDER_INTERVAL_MS;
+    h.tick();
+    expect(h.deltas().at(-1)?.window?.rows.map((r) => [r.id, r.done])).toEqual([['b', 90], ['c', 50], ['a', 1]]);
+  });
+
+  it('refreshes progress of visible rows at most every ROW_REFRESH_MS, a state change at once', async () => {
+    const clock = { now: 10_000 };
+    const h = harness(undefined, clock);
+    await h.view(table());
+    h.tick();
+    const sentWindows = () => h.deltas().filter((d) => d.window !== undefined).length;
+    const before = sentWindows();
+    clock.now += 100;
+    h.push(upserts(pull('a', 2)));
+    h.tick();
+    expect(sentWindows()).toBe(before);
+    clock.now += 100;
+    h.push(upserts(pull('a', 3, 'stalled')));
+    h.tick();
+    expect(h.deltas().at(-1)?.window?.rows.map((r) => r.state)).toEqual(['stalled']);
+    clock.now += 100;
+    h.push(upserts(pull('a', 4, 'stalled')));
+    h.tick();
+    expect(sentWindows()).toBe(before + 1);
+    clock.now += ROW_REFRESH_MS;
+    h.tick();
+    expect(h.deltas().at(-1)?.window?.rows.map((r) => r.done)).toEqual([4]);
+  });
+
+  it('sends the open pull in full (layers, pods) and follows it; null once it is gone', async () => {
+    const clock = { now: 10_000 };
+    const h = harness(undefined, clock, [pull('a', 1), pull('b', 1)]);
+    await h.view({ detail: { cluster: 'c1', id: 'b' }, charts: false, nodes: false });
+    h.tick();
+    const first = h.deltas().at(-1);
+    expect(first?.window).toBeUndefined();
+    expect(first?.detail?.pull?.layers).toHaveLength(1);
+    expect(first?.detail?.pull?.pods[0]?.pod.name).toBe('pod-b');
+    const detailsSent = () => h.deltas().filter((d) => d.detail !== undefined).length;
+    h.push(upserts(pull('a', 5)));
+    clock.now += 100;
+    h.tick();
+    expect(detailsSent()).toBe(1); // another pull changed: nothing for the detail
+    h.push(upserts(pull('b', 7)));
+    clock.now += 100;
+    h.tick();
+    expect(h.deltas().at(-1)?.detail?.pull?.bytes.done).toBe(7);
     h.push({ kind: 'engine', cluster: 'c1', delta: delta({ removals: ['b'] }) });
+    clock.now += 100;
     h.tick();
-    const deltas = h.sent.filter((m) => m.type === 'delta');
-    expect(deltas).toHaveLength(1);
-    const d = deltas[0];
-    if (d?.type !== 'delta') throw new Error('no delta');
-    expect(d.upserts.map((p) => [p.id, p.bytes.done])).toEqual([['a', 49]]);
-    expect(d.removals).toEqual([{ cluster: 'c1', id: 'b' }]);
-    expect(serverMessageSchema.safeParse(d).success).toBe(true);
-    h.tick();
-    expect(h.sent.filter((m) => m.type === 'delta')).toHaveLength(1);
+    expect(h.deltas().at(-1)?.detail).toEqual({ cluster: 'c1', id: 'b', pull: null });
   });
 
-  it('holds deltas while the transport is congested and then sends merged state', () => {
-    const h = harness();
+  it('keeps counters over every pull, whatever the window; removals and failures counted', async () => {
+    const clock = { now: 10_000 };
+    const h = harness(undefined, clock, Array.from({ length: 300 }, (_, i) => pull(`p${i}`, 1)));
+    await h.view(table({ limit: 5 }));
+    h.push(upserts(pull('p250', 2, 'failed'), pull('p260', 2, 'stalled')));
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ removals: ['p1', 'p2'] }) });
+    h.tick();
+    expect(h.deltas().at(-1)?.counts).toEqual({ total: 298, byState: { downloading: 296, failed: 1, stalled: 1 }, failures: 1 });
+    // Same query as the snapshot's, re-ordered within a second: until then a removed row is left out.
+    expect(h.deltas().at(-1)?.window?.rows.map((r) => r.id)).toEqual(['p0', 'p10', 'p100', 'p101']);
+    clock.now += ORDER_INTERVAL_MS;
+    h.tick();
+    expect(h.deltas().at(-1)?.window?.rows.map((r) => r.id)).toEqual(['p250', 'p260', 'p0', 'p10', 'p100']);
+    // A removed cluster takes its pulls along.
+    h.push({ kind: 'cluster.removed', cluster: 'c1' });
+    clock.now += ORDER_INTERVAL_MS;
+    h.tick();
+    expect(h.deltas().at(-1)).toMatchObject({ clustersRemoved: ['c1'], counts: { total: 0, byState: {} }, window: { query: 0, matching: 0, rows: [] } });
+  });
+
+  it('forwards notifications of pulls outside the window', async () => {
+    const h = harness(undefined, undefined, Array.from({ length: 200 }, (_, i) => pull(`p${i}`, 1)));
+    await h.view(table({ limit: 5 }));
+    const notification = { id: 'n1', kind: 'failed' as const, cluster: 'c1', pullId: 'p199', image: 'reg/p199:v1', node: 'n1', message: 'x', at: 1 };
+    h.push({ kind: 'notification', notification });
+    h.tick();
+    expect(h.deltas().at(-1)?.notifications).toEqual([notification]);
+  });
+
+  it('holds deltas while the transport is congested and then sends merged state, bounded by the live pulls', async () => {
+    const clock = { now: 10_000 };
+    const h = harness(undefined, clock);
+    await h.view({ ...table(), charts: true });
+    h.tick();
+    const sentBefore = h.sent.length;
     h.setCongested(true);
     for (let i = 0; i < 1000; i++) {
-      h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull(`p${i % 10}`, i)], series: { cluster: [{ at: i, bytesPerSecond: i }], nodes: {} } }) });
+      h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull(`p${i % 10}`, i)], series: { cluster: [{ at: i, bytesPerSecond: i }], nodes: { n1: [{ at: i, bytesPerSecond: i }] } } }) });
+      clock.now += 100;
       h.tick();
     }
-    expect(h.sent.filter((m) => m.type === 'delta')).toHaveLength(0);
+    expect(h.sent.length).toBe(sentBefore);
     h.setCongested(false);
     h.tick();
-    const d = h.sent.find((m) => m.type === 'delta');
-    if (d?.type !== 'delta') throw new Error('no delta');
-    expect(d.upserts).toHaveLength(10);
-    // Series points are bounded, newest kept.
-    const points = d.series[0]?.series.cluster ?? [];
-    expect(points.length).toBe(600);
-    expect(points.at(-1)?.at).toBe(999);
+    const d = h.deltas().at(-1);
+    expect(d?.counts?.total).toBe(11);
+    expect(d?.window?.rows.map((r) => r.id).sort()).toEqual(['a', ...Array.from({ length: 10 }, (_, i) => `p${i}`)].sort());
+    // The chart is bounded by its window, newest kept.
+    const chart = d?.charts?.clusters[0];
+    expect(chart?.keys).toEqual(['n1']);
+    expect(chart?.rows).toHaveLength(300);
+    expect(chart?.rows.at(-1)).toEqual([999, 999]);
+    expect(serverMessageSchema.safeParse(d).success).toBe(true);
   });
 
-  it('re-sends progress of a pull at most once a second, but a state change at once', () => {
-    const clock = { now: 1_000 };
+  it('reduces charts to the top nodes plus other, and the nodes view to the busiest nodes', async () => {
+    const clock = { now: 10_000 };
     const h = harness(undefined, clock);
-    const deltas = () => h.sent.filter((m) => m.type === 'delta');
-    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', 1)] }) });
+    const nodeSeries = Object.fromEntries(Array.from({ length: 20 }, (_, n) => [`n${n}`, [{ at: 5, bytesPerSecond: n }]]));
+    const total = Array.from({ length: 20 }, (_, n) => n).reduce((a, b) => a + b, 0);
+    const nodes = Array.from({ length: 200 }, (_, n) => ({ name: `n${n}`, agent: 'connected' as const, activePulls: 1, rate: n }));
+    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ series: { cluster: [{ at: 5, bytesPerSecond: total }], nodes: nodeSeries }, nodes }) });
+    await h.view({ charts: true, nodes: true });
     h.tick();
-    expect(deltas()).toHaveLength(1);
-    clock.now += 100;
-    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', 2)] }) });
-    h.tick();
-    expect(deltas()).toHaveLength(1); // progress only, 100 ms after the last send: held
-    clock.now += 100;
-    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', 3, 'stalled')] }) });
-    h.tick();
-    const stalled = deltas()[1];
-    if (stalled?.type !== 'delta') throw new Error('state change not sent');
-    expect(stalled.upserts.map((p) => p.state)).toEqual(['stalled']);
-    clock.now += 100;
-    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('a', 4, 'stalled')] }) });
-    h.tick();
-    expect(deltas()).toHaveLength(2);
-    clock.now += 1_000;
-    h.tick(); // the held progress goes out once its second is up, latest value
-    const later = deltas()[2];
-    if (later?.type !== 'delta') throw new Error('held progress never sent');
-    expect(later.upserts.map((p) => p.bytes.done)).toEqual([4]);
+    const d = h.deltas().at(-1);
+    expect(d?.charts?.clusters[0]?.keys).toEqual(['n19', 'n18', 'n17', 'n16', 'n15', 'n14', 'other']);
+    expect(d?.charts?.clusters[0]?.rows).toEqual([[5, 19, 18, 17, 16, 15, 14, total - (19 + 18 + 17 + 16 + 15 + 14)]]);
+    expect(d?.charts?.fastest.map((r) => r.id)).toEqual(['a']);
+    expect(d?.nodes?.total).toBe(200);
+    expect(d?.nodes?.busiest).toHaveLength(120);
+    expect(d?.nodes?.busiest[0]).toMatchObject({ cluster: 'c1', name: 'n199' });
+    expect(d?.window).toBeUndefined();
   });
 
-  it('caps pull views per delta, state changes first, the rest in the next deltas', () => {
-    const clock = { now: 1_000 };
-    const h = harness(undefined, clock);
-    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: Array.from({ length: 600 }, (_, i) => pull(`p${i}`, 1)) }) });
-    h.tick();
-    h.tick();
-    clock.now += 2_000;
-    // 600 progress updates, then one failure arriving last: the failure must not wait.
-    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: Array.from({ length: 600 }, (_, i) => pull(`p${i}`, 2)) }) });
-    h.push({ kind: 'engine', cluster: 'c1', delta: delta({ upserts: [pull('p599', 3, 'failed')] }) });
-    h.tick();
-    h.tick();
-    const sizes = h.sent.flatMap((m) => (m.type === 'delta' ? [m.upserts.length] : []));
-    expect(sizes).toEqual([MAX_UPSERTS_PER_DELTA, 100, MAX_UPSERTS_PER_DELTA, 100]);
-    const second = h.sent.filter((m) => m.type === 'delta')[2];
-    if (second?.type !== 'delta') throw new Error('missing delta');
-    expect(second.upserts[0]?.state).toBe('failed');
+  it('answers view.set itself (never the core handler) and refuses a malformed view', async () => {
+    const seen: Command[] = [];
+    const h = harness(async (c) => {
+      seen.push(c);
+      return { ok: true, value: {} };
+    });
+    await h.session.receive({ id: 3, command: { type: 'view.set', view: table() } });
+    await h.session.receive({ id: 4, command: { type: 'view.set', view: table({ limit: 100_000 }) } });
+    expect(h.sent.filter((m) => m.type === 'result')).toEqual([
+      { type: 'result', id: 3, result: { ok: true, value: {} } },
+      { type: 'result', id: 4, result: { ok: false, error: { code: 'invalid-request', message: expect.stringContaining('command.view.pulls.limit') } } },
+    ]);
+    expect(seen).toEqual([]);
   });
 
   it('answers a valid command with its result and a bad one with invalid-request', async () => {

@@ -1,7 +1,8 @@
 // One renderer connection, whatever the transport: sends hello + snapshot on start, then coalesced
 // deltas at most MAX_DELTAS_PER_SECOND times a second, holding them back while the transport is
 // congested; validates every incoming command against the contract and answers each with exactly
-// one result.
+// one result. Pull data is windowed: the session indexes every live pull (LiveIndex) and sends only
+// what its renderer looks at (`view.set`, SessionView).
 import {
   type Command,
   type CommandResult,
@@ -12,7 +13,9 @@ import {
   type ServerMessage,
 } from './contract.ts';
 import { DeltaCoalescer } from './coalesce.ts';
-import type { CoreStateSource } from './updates.ts';
+import { LiveIndex } from './live-index.ts';
+import { SessionView } from './session-view.ts';
+import type { CoreStateSource, CoreUpdate } from './updates.ts';
 
 export interface CommandHandler {
   handle(command: Command): Promise<CommandResult>;
@@ -53,18 +56,45 @@ export function openSession(
 ): BridgeSession {
   const now = options.now ?? Date.now;
   const pending = new DeltaCoalescer();
+  const index = new LiveIndex();
+  const view = new SessionView(index);
   let closed = false;
 
+  const onUpdate = (update: CoreUpdate): void => {
+    switch (update.kind) {
+      case 'engine':
+        index.applyEngine(update.cluster, update.delta);
+        break;
+      case 'cluster':
+        pending.cluster(update.status);
+        break;
+      case 'cluster.removed':
+        index.dropCluster(update.cluster);
+        pending.clusterRemoved(update.cluster);
+        break;
+      case 'notification':
+        pending.notification(update.notification);
+        break;
+      case 'settings':
+        pending.settings(update.settings);
+        break;
+    }
+  };
+
   transport.send({ type: 'hello', protocol: PROTOCOL_VERSION, transport: transport.kind, appVersion: options.appVersion });
-  // Subscribe before taking the snapshot: an update racing the snapshot is then re-sent in the
-  // first delta (harmless, the views are idempotent) instead of being lost.
-  const unsubscribe = source.subscribe((update) => pending.add(update));
-  transport.send({ type: 'snapshot', ...source.snapshot() });
+  // Subscribe before taking the snapshot: nothing can then fall between the two.
+  const unsubscribe = source.subscribe(onUpdate);
+  const snapshot = source.snapshot();
+  index.load(snapshot);
+  transport.send({ type: 'snapshot', at: snapshot.at, clusters: snapshot.clusters, settings: snapshot.settings, ...view.take(now()) });
 
   const flush = (): void => {
     if (closed || transport.congested()) return;
-    const message = pending.takeDue(now());
-    if (message !== undefined) transport.send(message);
+    const at = now();
+    const core = pending.take();
+    const parts = view.take(at);
+    if (core === undefined && Object.keys(parts).length === 0) return;
+    transport.send({ type: 'delta', at, clusters: [], clustersRemoved: [], notifications: [], ...core, ...parts });
   };
   const stopTimer = (options.every ?? defaultEvery)(flush, 1000 / MAX_DELTAS_PER_SECOND);
 
@@ -77,9 +107,16 @@ export function openSession(
         if (!closed) transport.send({ type: 'result', id, result: { ok: false, error: { code: 'invalid-request', message } } });
         return;
       }
+      const command = parsed.data.command;
+      if (command.type === 'view.set') {
+        // Per connection: the core's handler never sees it.
+        view.set(command.view);
+        if (!closed) transport.send({ type: 'result', id: parsed.data.id, result: { ok: true, value: {} } });
+        return;
+      }
       let result: CommandResult;
       try {
-        result = await handler.handle(parsed.data.command);
+        result = await handler.handle(command);
       } catch (error) {
         // A handler should answer with {ok:false}; a throw is a bug, still answered, never silent.
         result = { ok: false, error: { code: 'failed', message: error instanceof Error ? error.message : String(error) } };

@@ -1,7 +1,7 @@
 // What the core tells the bridge, one change at a time. The bridge session merges these into
 // `delta` messages (coalesce.ts) for each connected renderer.
-import type { EngineDelta } from '../engine/types.ts';
-import type { ClusterStatus, PullNotification, Settings, SnapshotMessage } from './contract.ts';
+import type { EngineDelta, NodeView, PullView, ThroughputSeries } from '../engine/types.ts';
+import type { ClusterStatus, PullNotification, Settings } from './contract.ts';
 
 export type CoreUpdate =
   | { kind: 'engine'; cluster: string; delta: EngineDelta }
@@ -10,9 +10,19 @@ export type CoreUpdate =
   | { kind: 'notification'; notification: PullNotification }
   | { kind: 'settings'; settings: Settings };
 
+/** Everything live in the core: a new session indexes it, then follows the updates. */
+export interface CoreSnapshot {
+  at: number;
+  clusters: ClusterStatus[];
+  pulls: PullView[];
+  nodes: Array<{ cluster: string; nodes: NodeView[] }>;
+  series: Array<{ cluster: string; series: ThroughputSeries }>;
+  settings: Settings;
+}
+
 /** The core's live state as the bridge needs it: a full snapshot for a new connection, then updates. */
 export interface CoreStateSource {
-  snapshot(): Omit<SnapshotMessage, 'type'>;
+  snapshot(): CoreSnapshot;
   /** Returns the unsubscribe function. */
   subscribe(listener: (update: CoreUpdate) => void): () => void;
 }

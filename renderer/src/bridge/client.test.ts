@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CommandRequest, ServerMessage } from '../../../electron/core/bridge/contract.ts';
+import { PROTOCOL_VERSION, type CommandRequest, type ServerMessage } from '../../../electron/core/bridge/contract.ts';
 import { createBridgeClient, type RawTransport, type TransportState } from './client.ts';
 
 function fakeTransport() {
@@ -36,7 +36,7 @@ describe('bridge client', () => {
     const errors: string[] = [];
     client.subscribe((m) => got.push(m));
     client.onProtocolError((m) => errors.push(m));
-    t.deliver({ type: 'hello', protocol: 1, transport: 'websocket', appVersion: 'x' });
+    t.deliver({ type: 'hello', protocol: PROTOCOL_VERSION, transport: 'websocket', appVersion: 'x' });
     t.deliver({ type: 'delta', at: 'soon' });
     expect(got.map((m) => m.type)).toEqual(['hello']);
     expect(errors).toHaveLength(1);

@@ -1,28 +1,37 @@
-// The renderer's state, indexed by id: pulls by `cluster\0id`, nodes by cluster then name, series
-// by cluster. A delta touches only the entries it names (O(changes), never a scan of every pull per
-// update — the Freelens #1777 lesson). Collections are replaced, not mutated, so React sees changes.
+// The renderer's state: what the core's session sends for the current view (bridge windowing).
+// Rows of the table are indexed by `cluster\0id` with their order as a key list at the window's
+// offset; the open pull is held in full; counters, facets, charts and nodes arrive already reduced.
+// A delta touches only the parts it carries, and within the window only the rows whose data changed
+// get a new object (React skips the others). Collections are replaced, not mutated.
 import { createStore } from 'zustand/vanilla';
 import type {
+  ChartsState,
   ClusterStatus,
   DeltaMessage,
+  NodesState,
+  PullCounts,
+  PullDetailMessage,
+  PullFacets,
   PullNotification,
+  PullRow,
+  PullWindow,
   ServerMessage,
-  NodeView,
-  PullView,
-  SeriesPoint,
   Settings,
   SnapshotMessage,
 } from '../../../electron/core/bridge/contract.ts';
 
-/** Points kept per series: 10 minutes of 1 Hz buckets, the engine's own window. */
-export const SERIES_WINDOW_POINTS = 600;
 const MAX_NOTIFICATIONS = 50;
 
 export const pullKey = (cluster: string, id: string): string => `${cluster}\u0000${id}`;
 
-export interface ClusterSeries {
-  cluster: SeriesPoint[];
-  nodes: Map<string, SeriesPoint[]>;
+/** The loaded slice of the table: `keys[i]` is row `offset + i`. */
+export interface TableWindow {
+  /** The view request's query number these rows answer. */
+  query: number;
+  matching: number;
+  offset: number;
+  keys: string[];
+  rows: Map<string, PullRow>;
 }
 
 export type ConnectionState = { status: 'connecting' } | { status: 'open' } | { status: 'closed'; reason: string };
@@ -31,13 +40,16 @@ export interface PulltraceState {
   connection: ConnectionState;
   /** True once the first snapshot arrived (before that, views show a loading state). */
   synced: boolean;
+  /** Bumped on every snapshot: the view request must be sent again to a new session. */
+  sessionEpoch: number;
   clusters: Map<string, ClusterStatus>;
-  pulls: Map<string, PullView>;
-  /** Bumped on every pull change; cheap dependency for derived views. */
-  pullsVersion: number;
-  nodes: Map<string, Map<string, NodeView>>;
-  series: Map<string, ClusterSeries>;
-  seriesVersion: number;
+  counts: PullCounts;
+  table: TableWindow;
+  facets: PullFacets;
+  /** The open pull, in full, under its key; `pull: null` when the core no longer has it. */
+  detail: (PullDetailMessage & { key: string }) | undefined;
+  charts: ChartsState | undefined;
+  nodes: NodesState | undefined;
   notifications: PullNotification[];
   settings: Settings | undefined;
   protocolError: string | undefined;
@@ -52,21 +64,26 @@ export interface PulltraceActions {
 
 export type PulltraceStore = ReturnType<typeof createPulltraceStore>;
 
+const emptyTable: TableWindow = { query: -1, matching: 0, offset: 0, keys: [], rows: new Map() };
+const emptyFacets: PullFacets = { clusters: [], namespaces: [], nodes: [], images: [] };
+
 export function createPulltraceStore() {
   return createStore<PulltraceState & PulltraceActions>()((set) => ({
     connection: { status: 'connecting' },
     synced: false,
+    sessionEpoch: 0,
     clusters: new Map(),
-    pulls: new Map(),
-    pullsVersion: 0,
-    nodes: new Map(),
-    series: new Map(),
-    seriesVersion: 0,
+    counts: { total: 0, byState: {}, failures: 0 },
+    table: emptyTable,
+    facets: emptyFacets,
+    detail: undefined,
+    charts: undefined,
+    nodes: undefined,
     notifications: [],
     settings: undefined,
     protocolError: undefined,
     apply(message) {
-      if (message.type === 'snapshot') set((s) => fromSnapshot(message, s.pullsVersion, s.seriesVersion));
+      if (message.type === 'snapshot') set((s) => fromSnapshot(s, message));
       else if (message.type === 'delta') set((s) => withDelta(s, message));
     },
     setConnection: (connection) => set({ connection }),
@@ -75,74 +92,55 @@ export function createPulltraceStore() {
   }));
 }
 
-function fromSnapshot(m: SnapshotMessage, pullsVersion: number, seriesVersion: number): Partial<PulltraceState> {
+function fromSnapshot(s: PulltraceState, m: SnapshotMessage): Partial<PulltraceState> {
   return {
+    ...windowed({ ...s, table: emptyTable, detail: undefined }, m),
     synced: true,
+    sessionEpoch: s.sessionEpoch + 1,
     clusters: new Map(m.clusters.map((c) => [c.id, c])),
-    pulls: new Map(m.pulls.map((p) => [pullKey(p.cluster, p.id), p])),
-    pullsVersion: pullsVersion + 1,
-    nodes: new Map(m.nodes.map(({ cluster, nodes }) => [cluster, new Map(nodes.map((n) => [n.name, n]))])),
-    series: new Map(
-      m.series.map(({ cluster, series }) => [
-        cluster,
-        { cluster: series.cluster.slice(-SERIES_WINDOW_POINTS), nodes: new Map(Object.entries(series.nodes).map(([n, p]) => [n, p.slice(-SERIES_WINDOW_POINTS)])) },
-      ]),
-    ),
-    seriesVersion: seriesVersion + 1,
     settings: m.settings,
     notifications: [],
   };
 }
 
 function withDelta(s: PulltraceState, d: DeltaMessage): Partial<PulltraceState> {
-  const next: Partial<PulltraceState> = {};
+  const next = windowed(s, d);
   if (d.clusters.length > 0 || d.clustersRemoved.length > 0) {
     const clusters = new Map(s.clusters);
     for (const c of d.clusters) clusters.set(c.id, c);
     for (const id of d.clustersRemoved) clusters.delete(id);
     next.clusters = clusters;
   }
-  if (d.upserts.length > 0 || d.removals.length > 0 || d.clustersRemoved.length > 0) {
-    const pulls = new Map(s.pulls);
-    for (const r of d.removals) pulls.delete(pullKey(r.cluster, r.id));
-    for (const p of d.upserts) pulls.set(pullKey(p.cluster, p.id), p);
-    // A closed cluster takes its pulls along (rare: the one place a scan is acceptable).
-    if (d.clustersRemoved.length > 0) {
-      const gone = new Set(d.clustersRemoved);
-      for (const [key, p] of pulls) if (gone.has(p.cluster)) pulls.delete(key);
-    }
-    next.pulls = pulls;
-    next.pullsVersion = s.pullsVersion + 1;
-  }
-  if (d.nodes.length > 0 || d.clustersRemoved.length > 0) {
-    const nodes = new Map(s.nodes);
-    for (const { cluster, nodes: views } of d.nodes) {
-      const byName = new Map(nodes.get(cluster));
-      for (const v of views) byName.set(v.name, v);
-      nodes.set(cluster, byName);
-    }
-    for (const id of d.clustersRemoved) nodes.delete(id);
-    next.nodes = nodes;
-  }
-  if (d.series.length > 0 || d.clustersRemoved.length > 0) {
-    const series = new Map(s.series);
-    for (const { cluster, series: points } of d.series) {
-      const previous = series.get(cluster) ?? { cluster: [], nodes: new Map<string, SeriesPoint[]>() };
-      const nodes = new Map(previous.nodes);
-      for (const [node, added] of Object.entries(points.nodes)) nodes.set(node, appendWindow(nodes.get(node) ?? [], added));
-      series.set(cluster, { cluster: appendWindow(previous.cluster, points.cluster), nodes });
-    }
-    for (const id of d.clustersRemoved) series.delete(id);
-    next.series = series;
-    next.seriesVersion = s.seriesVersion + 1;
-  }
   if (d.notifications.length > 0) next.notifications = [...s.notifications, ...d.notifications].slice(-MAX_NOTIFICATIONS);
   if (d.settings) next.settings = d.settings;
   return next;
 }
 
-function appendWindow(points: readonly SeriesPoint[], added: readonly SeriesPoint[]): SeriesPoint[] {
-  if (added.length === 0) return points as SeriesPoint[];
-  const merged = points.concat(added);
-  return merged.length > SERIES_WINDOW_POINTS ? merged.slice(merged.length - SERIES_WINDOW_POINTS) : merged;
+/** The windowed parts a snapshot or delta carries; absent parts keep their current value. */
+function windowed(s: PulltraceState, m: SnapshotMessage | DeltaMessage): Partial<PulltraceState> {
+  const next: Partial<PulltraceState> = {};
+  if (m.counts) next.counts = m.counts;
+  if (m.facets) next.facets = m.facets;
+  if (m.window) next.table = withWindow(s.table, m.window);
+  if (m.detail) next.detail = { ...m.detail, key: pullKey(m.detail.cluster, m.detail.id) };
+  if (m.charts) next.charts = m.charts;
+  if (m.nodes) next.nodes = m.nodes;
+  return next;
+}
+
+/** Keeps the previous row object when its data did not change, so unchanged rows do not re-render. */
+function withWindow(previous: TableWindow, w: PullWindow): TableWindow {
+  const rows = new Map<string, PullRow>();
+  const keys: string[] = [];
+  for (const row of w.rows) {
+    const key = pullKey(row.cluster, row.id);
+    const old = previous.rows.get(key);
+    rows.set(key, old !== undefined && sameRow(old, row) ? old : row);
+    keys.push(key);
+  }
+  return { query: w.query, matching: w.matching, offset: w.offset, keys, rows };
+}
+
+function sameRow(a: PullRow, b: PullRow): boolean {
+  return a.updatedAt === b.updatedAt && a.state === b.state && a.done === b.done && a.total === b.total && a.rate === b.rate && a.etaSeconds === b.etaSeconds && a.pods === b.pods && a.node === b.node;
 }

@@ -1,33 +1,31 @@
 // Cluster throughput over time, stacked per node (top nodes + "other"), one chart per cluster, and
-// the fastest pulls right now. The series arrive pre-aggregated at 1 Hz from the engine; the chart
-// redraws at most once per new bucket, with animations off.
+// the fastest pulls right now. The core sends both already reduced (bridge/chart-window.ts: top 6
+// nodes + other over 300 one-second buckets), about once a second while this view is shown; the
+// chart redraws only then, with animations off.
 import { memo, useMemo } from 'react';
 import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useCoreState } from '../store/context.tsx';
 import { useUi } from '../store/ui.ts';
-import { stackTopNodes, OTHER } from '../lib/chart-data.ts';
+import { OTHER_SERIES, type StackedChart } from '../../../electron/core/bridge/contract.ts';
 import { formatClock, formatRate } from '../lib/format.ts';
-import type { ClusterSeries } from '../store/store.ts';
-import { Empty } from './States.tsx';
+import { Empty, Loading } from './States.tsx';
 import { pullKey } from '../store/store.ts';
 
-const TOP_NODES = 6;
-const WINDOW_POINTS = 300;
 const palette = ['#3b82f6', '#10b981', '#f59e0b', '#8b5cf6', '#ef4444', '#06b6d4'];
 
 export function ChartsView() {
-  const series = useCoreState((s) => s.series);
+  const charts = useCoreState((s) => s.charts);
   const clusters = useCoreState((s) => s.clusters);
-  const pulls = useCoreState((s) => s.pulls);
   const open = useUi((s) => s.open);
-  const fastest = useMemo(() => [...pulls.values()].filter((p) => p.rate > 0).sort((a, b) => b.rate - a.rate).slice(0, 8), [pulls]);
+  const fastest = charts?.fastest ?? [];
   const maxRate = fastest[0]?.rate ?? 1;
 
   if (clusters.size === 0) return <Empty title="No cluster open">Throughput charts appear once a cluster or the demo is running.</Empty>;
+  if (charts === undefined) return <Loading label="Loading throughput…" />;
   return (
     <section className="charts" aria-label="Throughput">
       {[...clusters.values()].map((c) => (
-        <ClusterChart key={c.id} title={c.label} data={series.get(c.id)} />
+        <ClusterChart key={c.id} title={c.label} data={charts.clusters.find((chart) => chart.cluster === c.id)} />
       ))}
       <h2>Fastest pulls now</h2>
       {fastest.length === 0 ? (
@@ -51,11 +49,9 @@ export function ChartsView() {
   );
 }
 
-// Memoised: pull deltas re-render the view ~10×/s; the chart only changes with a new 1 Hz bucket.
-const ClusterChart = memo(function ClusterChart({ title, data }: { title: string; data: ClusterSeries | undefined }) {
-  const lastAt = data?.cluster.at(-1)?.at ?? 0;
-  // Recomputed only when a new bucket arrives, not on every pull delta.
-  const stacked = useMemo(() => (data ? stackTopNodes(data.nodes, TOP_NODES, WINDOW_POINTS) : { keys: [], rows: [] }), [data, lastAt]);
+// Memoised: other deltas re-render the view; the chart only changes when the core sends a new one.
+const ClusterChart = memo(function ClusterChart({ title, data }: { title: string; data: StackedChart | undefined }) {
+  const stacked = useMemo(() => toRecharts(data), [data]);
   return (
     <div className="chart-card">
       <h2>{title}</h2>
@@ -76,8 +72,8 @@ const ClusterChart = memo(function ClusterChart({ title, data }: { title: string
                 stackId="nodes"
                 type="linear"
                 isAnimationActive={false}
-                stroke={key === OTHER ? '#9ca3af' : palette[i % palette.length]}
-                fill={key === OTHER ? '#9ca3af' : palette[i % palette.length]}
+                stroke={key === OTHER_SERIES ? '#9ca3af' : palette[i % palette.length]}
+                fill={key === OTHER_SERIES ? '#9ca3af' : palette[i % palette.length]}
                 fillOpacity={0.35}
                 dot={false}
               />
@@ -88,3 +84,14 @@ const ClusterChart = memo(function ClusterChart({ title, data }: { title: string
     </div>
   );
 });
+
+/** recharts wants one object per point: `{at, <node>: value, …}`. */
+function toRecharts(chart: StackedChart | undefined): { keys: string[]; rows: Array<Record<string, number>> } {
+  if (chart === undefined) return { keys: [], rows: [] };
+  const rows = chart.rows.map(([at = 0, ...values]) => {
+    const row: Record<string, number> = { at };
+    chart.keys.forEach((key, i) => (row[key] = values[i] ?? 0));
+    return row;
+  });
+  return { keys: chart.keys, rows };
+}

@@ -1,5 +1,6 @@
 // One pull: summary, phase timeline, rate over time (sampled while the detail is open), layers with
 // progress, media type, rate and cached marks, the pods and workloads waiting on it, the error.
+// The core sends the full PullView for this one pull only (the `detail` of the view request).
 import { useEffect, useRef, useState } from 'react';
 import { Area, AreaChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { PullView } from '../../../electron/core/bridge/contract.ts';
@@ -8,15 +9,17 @@ import { pullKey } from '../store/store.ts';
 import { useUi } from '../store/ui.ts';
 import { formatBytes, formatClock, formatDuration, formatRate, percent, shortDigest } from '../lib/format.ts';
 import { Progress, StateBadge } from './bits.tsx';
-import { Empty } from './States.tsx';
+import { Empty, Loading } from './States.tsx';
 
 const maxSamples = 300;
 
 export function PullDetail({ pullKey: key }: { pullKey: string }) {
-  const pull = useCoreState((s) => s.pulls.get(key));
+  const detail = useCoreState((s) => (s.detail?.key === key ? s.detail : undefined));
+  const pull = detail?.pull ?? undefined;
   const open = useUi((s) => s.open);
   const samples = useRateSamples(pull);
 
+  if (detail === undefined) return <Loading label="Loading the pull…" />;
   if (!pull) {
     return (
       <Empty title="This pull is no longer in the live view">

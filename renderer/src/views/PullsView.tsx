@@ -1,16 +1,23 @@
-// Live pulls: filter bar, sortable header, virtualized rows (only the visible ~30 rows are in the
-// DOM whatever the number of pulls). j/k or arrows move, Enter opens, / searches.
-import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
+// Live pulls: filter bar, sortable header, virtualized rows. The core's session does the sorting and
+// filtering over every pull and sends only the rows in view (plus overscan): the virtualizer's range
+// becomes the window the renderer asks for (ui.ts `range` → `view.set`). Rows not loaded yet (a fast
+// scroll) are drawn as empty placeholders until their data arrives (≤ 100 ms).
+// j/k or arrows move, Enter opens, / searches.
+import { memo, useEffect, useRef, type KeyboardEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
+import type { PullRow, PullSortKey } from '../../../electron/core/bridge/contract.ts';
 import { useCoreState } from '../store/context.tsx';
 import { useUi } from '../store/ui.ts';
-import { filterOptions, selectRows, type PullRow, type SortKey } from '../lib/pull-table.ts';
 import { formatBytes, formatDuration, formatRate } from '../lib/format.ts';
 import { Progress, StateBadge } from './bits.tsx';
 import { Empty } from './States.tsx';
 
 const ROW_HEIGHT = 34;
-const columns: ReadonlyArray<{ key: SortKey; label: string; className: string }> = [
+/** Rows requested beyond the visible ones on each side, and the step the request moves by (so a
+ * scroll of a few pixels does not produce a new request). */
+const WINDOW_OVERSCAN = 20;
+const WINDOW_STEP = 10;
+const columns: ReadonlyArray<{ key: PullSortKey; label: string; className: string }> = [
   { key: 'node', label: 'Node', className: 'c-node' },
   { key: 'image', label: 'Image', className: 'c-image' },
   { key: 'state', label: 'State', className: 'c-state' },
@@ -22,16 +29,28 @@ const columns: ReadonlyArray<{ key: SortKey; label: string; className: string }>
 const states = ['', 'active', 'problems', 'queued', 'waiting', 'resolving', 'downloading', 'stalled', 'unpacking', 'done', 'cached', 'failed', 'unknown'] as const;
 
 export function PullsView() {
-  const pulls = useCoreState((s) => s.pulls);
+  const table = useCoreState((s) => s.table);
+  const counts = useCoreState((s) => s.counts);
+  const facets = useCoreState((s) => s.facets);
   const clusterCount = useCoreState((s) => s.clusters.size);
-  const { filter, sort, selected, setFilter, sortBy, select, open, searchFocusPending, searchFocused, show } = useUi();
-  const rows = useMemo(() => selectRows(pulls, filter, sort), [pulls, filter, sort]);
-  // Picker values change rarely; recomputing them on every delta of 10 k pulls is not worth it.
-  const optionsKey = pulls.size;
-  const options = useMemo(() => filterOptions(pulls), [optionsKey]);
+  const { filter, sort, query, selected, setFilter, sortBy, select, open, setRange, searchFocusPending, searchFocused, show } = useUi();
   const scrollRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
-  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 8 });
+  const virtualizer = useVirtualizer({ count: table.matching, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 8 });
+  const items = virtualizer.getVirtualItems();
+  const firstIndex = items[0]?.index ?? 0;
+  const lastIndex = items.at(-1)?.index ?? 0;
+
+  useEffect(() => {
+    const offset = Math.floor(Math.max(0, firstIndex - WINDOW_OVERSCAN) / WINDOW_STEP) * WINDOW_STEP;
+    const limit = Math.ceil((lastIndex + WINDOW_OVERSCAN + 1 - offset) / WINDOW_STEP) * WINDOW_STEP;
+    setRange({ offset, limit });
+  }, [firstIndex, lastIndex, setRange]);
+
+  // A new query starts at its first row.
+  useEffect(() => {
+    scrollRef.current?.scrollTo({ top: 0 });
+  }, [filter, sort]);
 
   useEffect(() => {
     if (!searchFocusPending) return;
@@ -39,14 +58,14 @@ export function PullsView() {
     searchFocused();
   }, [searchFocusPending, searchFocused]);
 
-  const selectedIndex = selected === undefined ? -1 : rows.findIndex((r) => r.key === selected);
+  const keyAt = (index: number): string | undefined => table.keys[index - table.offset];
+  const selectedIndex = selected === undefined ? -1 : table.keys.indexOf(selected);
   const move = (delta: number): void => {
-    const next = Math.max(0, Math.min(rows.length - 1, (selectedIndex < 0 ? -1 : selectedIndex) + delta));
-    const row = rows[next];
-    if (row) {
-      select(row.key);
-      virtualizer.scrollToIndex(next, { align: 'auto' });
-    }
+    const current = selectedIndex < 0 ? firstIndex - 1 : table.offset + selectedIndex;
+    const next = Math.max(0, Math.min(table.matching - 1, current + delta));
+    const key = keyAt(next);
+    if (key) select(key);
+    virtualizer.scrollToIndex(next, { align: 'auto' });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
     if (event.key === 'j' || event.key === 'ArrowDown') move(1);
@@ -55,16 +74,6 @@ export function PullsView() {
     else return;
     event.preventDefault();
   };
-
-  const counts = useMemo(() => {
-    let stalled = 0;
-    let failed = 0;
-    for (const r of rows) {
-      if (r.pull.state === 'stalled') stalled++;
-      else if (r.pull.state === 'failed') failed++;
-    }
-    return { stalled, failed };
-  }, [rows]);
 
   if (clusterCount === 0) {
     return (
@@ -76,15 +85,17 @@ export function PullsView() {
       </Empty>
     );
   }
+  const failed = counts.byState.failed ?? 0;
+  const stalled = counts.byState.stalled ?? 0;
 
   return (
     <section className="pulls" aria-label="Live pulls">
       <div className="filters">
         <input ref={searchRef} type="search" placeholder="Search image, node, pod… ( / )" value={filter.search} onChange={(e) => setFilter({ search: e.target.value })} aria-label="Search pulls" />
-        <Picker label="Cluster" value={filter.cluster} values={options.clusters} onChange={(cluster) => setFilter({ cluster })} />
-        <Picker label="Namespace" value={filter.namespace} values={options.namespaces} onChange={(namespace) => setFilter({ namespace })} />
-        <Picker label="Node" value={filter.node} values={options.nodes} onChange={(node) => setFilter({ node })} />
-        <Picker label="Image" value={filter.image} values={options.images} onChange={(image) => setFilter({ image })} />
+        <Picker label="Cluster" value={filter.cluster} values={facets.clusters} onChange={(cluster) => setFilter({ cluster })} />
+        <Picker label="Namespace" value={filter.namespace} values={facets.namespaces} onChange={(namespace) => setFilter({ namespace })} />
+        <Picker label="Node" value={filter.node} values={facets.nodes} onChange={(node) => setFilter({ node })} />
+        <Picker label="Image" value={filter.image} values={facets.images} onChange={(image) => setFilter({ image })} />
         <label>
           <span className="sr-only">State</span>
           <select aria-label="State" value={filter.state} onChange={(e) => setFilter({ state: e.target.value as (typeof states)[number] })}>
@@ -95,13 +106,13 @@ export function PullsView() {
             ))}
           </select>
         </label>
-        <span className="summary">
-          {rows.length} of {pulls.size} pulls
-          {counts.failed > 0 ? <span className="pill pill-failed">{counts.failed} failed</span> : null}
-          {counts.stalled > 0 ? <span className="pill pill-stalled">{counts.stalled} stalled</span> : null}
+        <span className="summary" title={`${counts.failures} pull${counts.failures === 1 ? '' : 's'} failed since this window connected`}>
+          {table.matching} of {counts.total} pulls
+          {failed > 0 ? <span className="pill pill-failed">{failed} failed</span> : null}
+          {stalled > 0 ? <span className="pill pill-stalled">{stalled} stalled</span> : null}
         </span>
       </div>
-      <div className="table" role="grid" aria-rowcount={rows.length} tabIndex={0} onKeyDown={onKeyDown} aria-label="Pulls table">
+      <div className="table" role="grid" aria-rowcount={table.matching} aria-busy={table.query !== query} tabIndex={0} onKeyDown={onKeyDown} aria-label="Pulls table">
         <div className="thead" role="row">
           {columns.map((c) => (
             <button key={c.key} role="columnheader" className={`th ${c.className}`} onClick={() => sortBy(c.key)} aria-sort={sort.key === c.key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
@@ -111,15 +122,20 @@ export function PullsView() {
           ))}
         </div>
         <div className="tbody" ref={scrollRef}>
-          {rows.length === 0 ? (
-            <Empty title={pulls.size === 0 ? 'No pulls right now' : 'No pull matches the filter'}>
-              <p>{pulls.size === 0 ? 'Pulls appear here as soon as a node starts fetching an image.' : 'Clear the search or pick another filter.'}</p>
+          {table.matching === 0 ? (
+            <Empty title={counts.total === 0 ? 'No pulls right now' : 'No pull matches the filter'}>
+              <p>{counts.total === 0 ? 'Pulls appear here as soon as a node starts fetching an image.' : 'Clear the search or pick another filter.'}</p>
             </Empty>
           ) : (
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-              {virtualizer.getVirtualItems().map((item) => {
-                const row = rows[item.index];
-                return row ? <Row key={row.key} row={row} top={item.start} selected={row.key === selected} onSelect={select} onOpen={open} /> : null;
+              {items.map((item) => {
+                const key = keyAt(item.index);
+                const row = key === undefined ? undefined : table.rows.get(key);
+                return row && key ? (
+                  <Row key={key} rowKey={key} row={row} index={item.index} top={item.start} selected={key === selected} onSelect={select} onOpen={open} />
+                ) : (
+                  <div key={`placeholder-${item.index}`} className="tr placeholder" aria-hidden="true" style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }} />
+                );
               })}
             </div>
           )}
@@ -142,41 +158,57 @@ function Picker({ label, value, values, onChange }: { label: string; value: stri
   );
 }
 
-function Row({ row, top, selected, onSelect, onOpen }: { row: PullRow; top: number; selected: boolean; onSelect: (k: string) => void; onOpen: (k: string) => void }) {
-  const { pull } = row;
-  const problem = pull.state === 'failed' || pull.state === 'stalled';
+interface RowProps {
+  rowKey: string;
+  row: PullRow;
+  index: number;
+  top: number;
+  selected: boolean;
+  onSelect: (k: string) => void;
+  onOpen: (k: string) => void;
+}
+
+const Row = memo(function Row({ rowKey, row, index, top, selected, onSelect, onOpen }: RowProps) {
+  const problem = row.state === 'failed' || row.state === 'stalled';
+  const progress = progressOf(row);
+  const bytes = `${formatBytes(row.done)} / ${row.totalKnown ? formatBytes(row.total) : '?'}`;
   return (
     <div
       role="row"
+      aria-rowindex={index + 1}
       aria-selected={selected}
-      data-state={pull.state}
-      className={`tr${selected ? ' selected' : ''}${problem ? ` problem problem-${pull.state}` : ''}`}
+      data-state={row.state}
+      className={`tr${selected ? ' selected' : ''}${problem ? ` problem problem-${row.state}` : ''}`}
       style={{ transform: `translateY(${top}px)`, height: ROW_HEIGHT }}
-      onClick={() => onSelect(row.key)}
-      onDoubleClick={() => onOpen(row.key)}
+      onClick={() => onSelect(rowKey)}
+      onDoubleClick={() => onOpen(rowKey)}
     >
-      <span className="td c-node" title={pull.cluster}>{pull.node}</span>
-      <span className="td c-image" title={pull.image}>
-        <button className="link" onClick={() => onOpen(row.key)}>{pull.image}</button>
+      <span className="td c-node" title={row.cluster}>{row.node}</span>
+      <span className="td c-image" title={row.image}>
+        <button className="link" onClick={() => onOpen(rowKey)}>{row.image}</button>
       </span>
       <span className="td c-state">
-        <StateBadge state={pull.state} />
+        <StateBadge state={row.state} />
       </span>
-      <span className="td c-progress" title={pull.error ? `${pull.error.reason}: ${pull.error.message}` : `${formatBytes(pull.bytes.done)} of ${pull.bytes.totalKnown ? formatBytes(pull.bytes.total) : '?'}`}>
-        {pull.state === 'failed' ? (
-          <span className="error-reason">{pull.error?.reason ?? 'failed'}</span>
+      <span className="td c-progress" title={row.error ? `${row.error.reason}: ${row.error.message}` : `${Math.round(progress * 100)}% · ${bytes}`}>
+        {row.state === 'failed' ? (
+          <span className="error-reason">{row.error?.reason ?? 'failed'}</span>
         ) : (
           <>
-            <Progress value={row.progress} state={pull.state} label={`${pull.image} progress`} />
-            <span className="num">{Math.round(row.progress * 100)}%</span>
+            <Progress value={progress} state={row.state} label={`${row.image} progress`} />
+            <span className="num bytes">{bytes}</span>
           </>
         )}
       </span>
-      <span className="td c-rate num">{formatRate(pull.rate)}</span>
-      <span className="td c-eta num">{formatDuration(pull.etaSeconds)}</span>
-      <span className="td c-pods num" title={pull.pods.map((p) => `${p.pod.namespace}/${p.pod.name}`).join('\n')}>
-        {pull.pods.length}
+      <span className="td c-rate num">{formatRate(row.rate)}</span>
+      <span className="td c-eta num">{formatDuration(row.etaSeconds)}</span>
+      <span className="td c-pods num" title={row.firstPod ? `${row.firstPod}${row.pods > 1 ? ` and ${row.pods - 1} more` : ''}` : 'no pod waiting'}>
+        {row.pods}
       </span>
     </div>
   );
+});
+
+function progressOf(row: PullRow): number {
+  return row.total > 0 ? row.done / row.total : row.state === 'done' || row.state === 'cached' ? 1 : 0;
 }

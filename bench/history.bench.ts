@@ -6,7 +6,8 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileS
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writeCsv } from '../electron/core/history/csv.ts';
+import { csvFormatRow } from 'd3-dsv';
+import { csvRowFormatter, writeCsv } from '../electron/core/history/csv.ts';
 import type { HistoryFilter } from '../electron/core/history/query.ts';
 import type { HistoryRecord } from '../electron/core/history/record.ts';
 import { HistoryStore } from '../electron/core/history/store.ts';
@@ -51,7 +52,7 @@ interface CsvRun {
 
 /** Exports 100 k rows three times; the machine is shared, so the best run is the figure and all
  * runs are kept in the details. RSS is sampled every 10 ms against the RSS before the export. */
-async function csvExport(work: string): Promise<{ runs: CsvRun[]; rows: number; fileMiB: number }> {
+async function csvExport(work: string): Promise<{ runs: CsvRun[]; rows: number; fileMiB: number; stages: Record<string, number> }> {
   fill(join(work, 'csv'), 100_000);
   // Read-only, as the CLI opens it.
   const store = HistoryStore.open({ dir: join(work, 'csv'), readOnly: true });
@@ -72,8 +73,43 @@ async function csvExport(work: string): Promise<{ runs: CsvRun[]; rows: number; 
     peak = Math.max(peak, process.memoryUsage.rss());
     runs.push({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssGrowthMiB: (peak - baseline) / MiB });
   }
+  const stages = csvStages(store);
   store.close();
-  return { runs, rows, fileMiB: statSync(out).size / MiB };
+  return { runs, rows, fileMiB: statSync(out).size / MiB, stages };
+}
+
+/** Where an export's time goes: the same 100 k records read and decoded only, then also turned into
+ * rows, then also formatted as CSV lines (no stream, no file); best of 3 each, cumulative. */
+function csvStages(store: HistoryStore): Record<string, number> {
+  const best = (pass: () => number): number => {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      globalThis.gc?.();
+      const t0 = performance.now();
+      if (pass() !== 100_000) throw new Error('stage pass saw the wrong number of records');
+      times.push((performance.now() - t0) / 1000);
+    }
+    return Math.min(...times);
+  };
+  return {
+    read_decode_s: best(() => {
+      let n = 0;
+      for (const _record of store.scan({})) n++;
+      return n;
+    }),
+    read_decode_rows_s: best(() => {
+      const row = csvRowFormatter();
+      let n = 0;
+      for (const record of store.scan({})) n += row(record).length > 0 ? 1 : 0;
+      return n;
+    }),
+    read_decode_rows_format_s: best(() => {
+      const row = csvRowFormatter();
+      let n = 0;
+      for (const record of store.scan({})) n += csvFormatRow(row(record)).length > 0 ? 1 : 0;
+      return n;
+    }),
+  };
 }
 
 function median(values: number[]): number {
@@ -120,6 +156,7 @@ function queries(work: string): Record<string, number> {
 async function main(work: string): Promise<void> {
   const loadAverage = loadavg()[0] ?? 0;
   const csv = await csvExport(work);
+  const loadAfterCsv = loadavg()[0] ?? 0;
   const q = queries(work);
   const best = Math.min(...csv.runs.map((r) => r.seconds));
   const round = (v: number, digits: number): number => Number(v.toFixed(digits));
@@ -132,9 +169,12 @@ async function main(work: string): Promise<void> {
       csv_100k_runs_cpu_s: csv.runs.map((r) => round(r.cpuSeconds, 3)),
       csv_100k_rows: csv.rows,
       csv_100k_file_mib: Number(csv.fileMiB.toFixed(1)),
+      csv_100k_rss_growth_runs_mib: csv.runs.map((r) => round(r.rssGrowthMiB, 1)),
+      ...Object.fromEntries(Object.entries(csv.stages).map(([k, v]) => [`csv_100k_stage_${k}`, round(v, 3)])),
       ...Object.fromEntries(Object.entries(q).map(([k, v]) => [k, round(v, k.endsWith('_ms') ? 1 : 2)])),
       node: process.version,
       load_average_1m_at_start: round(loadAverage, 2),
+      load_average_1m_after_csv: round(loadAfterCsv, 2),
       cpus: cpus().length,
       measured_at: new Date().toISOString(),
     },

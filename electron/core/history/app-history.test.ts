@@ -41,6 +41,29 @@ describe('app history port backed by the store', () => {
     reopened.close();
   });
 
+  it('stores the download-rate series sampled from the drains with the finished pull, across a restart', async () => {
+    const { store, app, dir } = openApp();
+    const [pull] = pulls.filter((p) => p.state === 'done' && (p.downloadMs ?? 0) > 5000);
+    if (pull === undefined || pull.startedAt === undefined || pull.downloadMs === undefined) throw new Error('no long pull in the test data');
+    const startedAt = pull.startedAt;
+    const seconds = Math.floor(pull.downloadMs / 1000);
+    // What the engine's drains send while it downloads: its view about once a second.
+    for (let s = 1; s <= seconds; s++) {
+      app.observe([{ id: pull.id, cluster: pull.cluster, node: pull.node, image: pull.image, registry: pull.registry, repository: pull.repository, state: 'downloading', phases: { downloadingAt: startedAt }, bytes: { done: Math.round((pull.bytesDownloaded * s * 1000) / pull.downloadMs), total: pull.bytesTotal, cached: 0, totalKnown: true }, rate: pull.avgRate, etaSeconds: null, layers: [], pods: pull.pods, source: 'both', updatedAt: startedAt + s * 1000 }]);
+    }
+    app.record([pull, ...pulls.filter((p) => p !== pull).slice(0, 5)]);
+    store.close();
+    const reopened = HistoryStore.open({ dir, fsync: 'never', now: () => START });
+    const stored = [...reopened.scan({})];
+    const withSeries = stored.find((r) => r.id === pull.id && r.cluster === pull.cluster);
+    expect(withSeries?.throughput).toMatchObject({ startAt: startedAt, stepMs: 1000 });
+    expect(withSeries?.throughput?.bytesPerSecond).toHaveLength(Math.ceil(pull.downloadMs / 1000));
+    for (const rate of withSeries?.throughput?.bytesPerSecond.slice(0, -1) ?? []) expect(Math.abs(rate - pull.avgRate) / pull.avgRate).toBeLessThan(0.01);
+    // Pulls never seen downloading have none.
+    expect(stored.filter((r) => r.throughput !== undefined)).toHaveLength(1);
+    reopened.close();
+  });
+
   it('exports CSV text oldest first', async () => {
     const { store, app } = openApp();
     app.record(pulls);

@@ -1,17 +1,19 @@
 // Plugs the persistent store into the app's history port (electron/core/app/ports.ts), in place of
 // the in-memory session history: finished pulls from every engine are appended, history queries and
 // exports are answered from disk. A failing disk is reported through `onError` (once per failure
-// episode, not once per pull) and never thrown into the live pipeline.
+// episode, not once per pull) and never thrown into the live pipeline. Fed the drains' upserts too
+// (`observe`), it stores each pull's download-rate series with its record (throughput.ts).
 import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { HistoryQuery } from '../bridge/contract.ts';
 import type { HistoryRows, HistoryStore as HistoryPort } from '../app/ports.ts';
-import type { FinishedPull } from '../engine/types.ts';
+import type { FinishedPull, PullView } from '../engine/types.ts';
 import { writeCsv } from './csv.ts';
 import type { HistoryError } from './errors.ts';
 import type { HistoryFilter } from './query.ts';
 import { toHistoryRecord } from './record.ts';
 import type { HistoryStore } from './store.ts';
+import { ThroughputSampler } from './throughput.ts';
 
 const DEFAULT_LIMIT = 500;
 const EXPORT_LIMIT = 10_000;
@@ -35,11 +37,21 @@ export function filterOf(query: HistoryQuery): HistoryFilter {
   };
 }
 
-export function createAppHistory(store: HistoryStore, options: AppHistoryOptions = {}): HistoryPort {
+/** The app's history port, plus `observe`: the app passes each drain's upserts (before its
+ * finished pulls) so that records carry a throughput series. */
+export interface AppHistory extends HistoryPort {
+  observe(pulls: readonly PullView[]): void;
+}
+
+export function createAppHistory(store: HistoryStore, options: AppHistoryOptions = {}): AppHistory {
   let failing = false;
+  const sampler = new ThroughputSampler();
   return {
+    observe(pulls) {
+      sampler.observe(pulls);
+    },
     record(pulls: readonly FinishedPull[]) {
-      const { error } = store.append(pulls.map((p) => toHistoryRecord(p, options.contextOf?.(p.cluster))));
+      const { error } = store.append(pulls.map((p) => toHistoryRecord(p, options.contextOf?.(p.cluster), sampler.finish(p))));
       if ((error !== undefined) !== failing) {
         failing = error !== undefined;
         options.onError?.(error);

@@ -6,6 +6,7 @@
 // FinishedPull rows (app-history.ts relies on that, and fails to compile if the two drift apart).
 import { z } from 'zod';
 import type { FailureReason, FinishedPull } from '../engine/types.ts';
+import { MAX_POINTS, type PullThroughput } from './throughput.ts';
 
 export const RECORD_VERSION = 1;
 
@@ -67,13 +68,21 @@ export const historyRecordSchema = z.object({
   /** `namespace/Kind/name` of those pods' workloads, distinct, sorted. */
   workloads: z.array(z.string()),
   source: z.enum(SOURCES),
+  /** Download rate over time (throughput.ts), when the pull was seen while downloading. */
+  throughput: z
+    .object({
+      startAt: time,
+      stepMs: z.number().int().positive(),
+      bytesPerSecond: z.array(count).max(MAX_POINTS),
+    })
+    .optional(),
 });
 export type HistoryRecord = z.infer<typeof historyRecordSchema>;
 
 const sortedDistinct = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 
 /** Builds the stored record of a finished pull. `context` defaults to the engine's cluster name. */
-export function toHistoryRecord(pull: FinishedPull, context: string = pull.cluster): HistoryRecord {
+export function toHistoryRecord(pull: FinishedPull, context: string = pull.cluster, throughput?: PullThroughput): HistoryRecord {
   const firstPhase = pull.queuedAt ?? pull.startedAt;
   const durationMs = firstPhase === undefined ? undefined : Math.max(0, pull.finishedAt - firstPhase);
   return {
@@ -107,5 +116,6 @@ export function toHistoryRecord(pull: FinishedPull, context: string = pull.clust
       pull.pods.flatMap((p) => (p.workload ? [`${p.pod.namespace}/${p.workload.kind}/${p.workload.name}`] : [])),
     ),
     source: pull.source,
+    throughput,
   };
 }

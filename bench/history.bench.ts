@@ -29,7 +29,7 @@ function fill(dir: string, count: number): number {
 function fillHere(dir: string, count: number): void {
   const store = HistoryStore.open({ dir, fsync: 'never', now: () => START + count * STEP_MS, retention: { maxBytes: Number.MAX_SAFE_INTEGER } });
   let batch: HistoryRecord[] = [];
-  for (const record of generateRecords(count, { clusters: ['kind-lab', 'staging', 'prod'], nodes: 200, startAt: START, stepMs: STEP_MS })) {
+  for (const record of generateRecords(count, { clusters: ['kind-lab', 'staging', 'prod'], nodes: 200, startAt: START, stepMs: STEP_MS, throughput: true })) {
     batch.push(record);
     if (batch.length === 1000) {
       const result = store.append(batch);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAppHistory } from './app-history.ts';
 import { HistoryStore } from './store.ts';
 import { generatePulls } from './test-records.ts';
+import { MAX_POINTS } from './throughput.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -43,7 +44,8 @@ describe('app history port backed by the store', () => {
 
   it('stores the download-rate series sampled from the drains with the finished pull, across a restart', async () => {
     const { store, app, dir } = openApp();
-    const [pull] = pulls.filter((p) => p.state === 'done' && (p.downloadMs ?? 0) > 5000);
+    // Between 5 s and MAX_POINTS seconds long: one bucket per second.
+    const [pull] = pulls.filter((p) => p.state === 'done' && (p.downloadMs ?? 0) > 5000 && (p.downloadMs ?? 0) <= MAX_POINTS * 1000);
     if (pull === undefined || pull.startedAt === undefined || pull.downloadMs === undefined) throw new Error('no long pull in the test data');
     const startedAt = pull.startedAt;
     const seconds = Math.floor(pull.downloadMs / 1000);

@@ -2,6 +2,7 @@
 // the same records on every machine, so a failure can be replayed).
 import type { FinishedPull, PodWaiting } from '../engine/types.ts';
 import { toHistoryRecord, type HistoryRecord } from './record.ts';
+import { MAX_POINTS, type PullThroughput } from './throughput.ts';
 
 export const LAB_IMAGES = [
   { image: '127.0.0.1:5001/lab/alpha:v1', registry: '127.0.0.1:5001', repository: 'lab/alpha' },
@@ -27,6 +28,9 @@ export interface GenerateOptions {
   /** First finish time; each record finishes `stepMs` after the previous one. */
   startAt?: number;
   stepMs?: number;
+  /** Give downloaded pulls a throughput series, as the app stores them (benchmarks use this so
+   * that exports decode records of the real size). */
+  throughput?: boolean;
 }
 
 export function* generatePulls(count: number, options: GenerateOptions = {}): Generator<FinishedPull> {
@@ -82,5 +86,17 @@ export function* generatePulls(count: number, options: GenerateOptions = {}): Ge
 }
 
 export function* generateRecords(count: number, options: GenerateOptions = {}): Generator<HistoryRecord> {
-  for (const pull of generatePulls(count, options)) yield toHistoryRecord(pull);
+  const random = seededRandom((options.seed ?? 7) + 1);
+  for (const pull of generatePulls(count, options)) {
+    yield toHistoryRecord(pull, pull.cluster, options.throughput === true ? throughputOf(pull, random) : undefined);
+  }
+}
+
+/** A series shaped like ThroughputSampler's: ≤ MAX_POINTS whole-second buckets, ±30 % around the average. */
+function throughputOf(pull: FinishedPull, random: () => number): PullThroughput | undefined {
+  const downloadMs = pull.downloadMs ?? 0;
+  if (pull.startedAt === undefined || pull.bytesDownloaded <= 0 || downloadMs < 1000) return undefined;
+  const stepMs = Math.max(1000, Math.ceil(downloadMs / MAX_POINTS / 1000) * 1000);
+  const bytesPerSecond = Array.from({ length: Math.ceil(downloadMs / stepMs) }, () => Math.round(pull.avgRate * (0.7 + 0.6 * random())));
+  return { startAt: pull.startedAt, stepMs, bytesPerSecond };
 }

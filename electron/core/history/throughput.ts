@@ -6,8 +6,9 @@
 // its download.
 import type { FinishedPull, PullView } from '../engine/types.ts';
 
-/** Most buckets stored per pull: enough for a chart's shape, ~400 bytes of JSON at most. */
-export const MAX_POINTS = 60;
+/** Most buckets stored per pull: enough for a chart's shape, ~250 bytes of JSON at most (every
+ * stored number is parsed again by each export, so the series stays short). */
+export const MAX_POINTS = 30;
 const MIN_STEP_MS = 1000;
 // Samples kept per running pull. At this count the samples are thinned to half as many, evenly
 // spaced in time, and later ones are kept only that far apart: a pull running for hours takes no

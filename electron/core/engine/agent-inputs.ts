@@ -43,8 +43,7 @@ function startIngest(ctx: Context, node: NodeState, blob: Blob, clean: CleanInge
   if (blob.kind === 'unknown') blob.kind = clean.kind;
   if (blob.kind === 'manifest' || blob.kind === 'index') node.liveMetadata++;
   blob.startedAt ??= clean.startedAt;
-  blob.lastOffset = clean.offset;
-  blob.samples = newSamples(ctx.now, clean.startedAt, 0, ctx.config.rateWindowMs);
+  blob.samples = newSamples(ctx.now, clean.startedAt, clean.offset, ctx.config.rateWindowMs);
   if (clean.offset > 0) recordProgress(blob.samples, clean.offset, clean.updatedAt, ctx.now);
   setBlobDone(blob, clean.offset);
 }
@@ -68,9 +67,9 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
     return;
   }
   // Rate memos (state.ts) hold for one engine time only while nothing changes.
-  blob.rateAt = -1;
+  if (blob.samples !== null) blob.samples.rateAt = -1;
   node.rateAt = -1;
-  blob.version++;
+  blob.view = null;
   let progressed = false;
   // Progress of an ingest that was already moving changes only numbers (sent at the progress
   // interval); a start or a resume after a stall can change a pull's state (sent at once).
@@ -81,14 +80,14 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
   } else if (blob.samples !== null) {
     const samples = blob.samples;
     stateMayChange = ctx.now - samples.lastProgressAt >= ctx.config.stallAfterMs;
-    if (clean.offset > blob.lastOffset) {
-      recordProgress(samples, clean.offset - blob.lastOffset, clean.updatedAt, ctx.now);
-      blob.lastOffset = clean.offset;
+    if (clean.offset > samples.lastOffset) {
+      recordProgress(samples, clean.offset - samples.lastOffset, clean.updatedAt, ctx.now);
+      samples.lastOffset = clean.offset;
       setBlobDone(blob, clean.offset);
       progressed = true;
-    } else if (clean.offset < blob.lastOffset) {
+    } else if (clean.offset < samples.lastOffset) {
       // Restarted lower (a retry): nothing is subtracted; bytes count again as it climbs.
-      blob.lastOffset = clean.offset;
+      samples.lastOffset = clean.offset;
     } else if (clean.updatedAt > newestTime(samples)) {
       // updated_at moved without a new 1 MiB step showing: the ingest is alive, not stalled.
       samples.lastProgressAt = ctx.now;
@@ -204,7 +203,6 @@ function claimBlob(node: NodeState, descriptor: BlobDescriptor, kind: 'config' |
     for (const owner of blob.owners) recountPull(owner);
   }
   if (typeof descriptor.mediaType === 'string' && descriptor.mediaType !== '') blob.mediaType = intern(descriptor.mediaType);
-  blob.version++;
   invalidateLayerViews(blob);
   return blob;
 }
@@ -228,9 +226,8 @@ function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: Manife
     addBlobToPull(pull, blob, cached);
     if (!cached && blob.fetcher === undefined && !blob.committed) blob.fetcher = pull;
     for (const other of blob.owners) touch(ctx, other);
-    if (blob.owners.length === 0) blob.owners = [pull];
-    else blob.owners.push(pull);
-    blob.version++;
+    // Copy-on-write: the list may be another pull's shared `alone`.
+    blob.owners = blob.owners.length === 0 ? pull.alone : [...blob.owners, pull];
     invalidateLayerViews(blob);
     if (blob.live && blob.done > 0) pull.phases.downloadingAt ??= ctx.now;
   }

@@ -4,7 +4,7 @@
 import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
 import { BoundedMap } from './bounded.ts';
 import type { ImageName } from './image-name.ts';
-import { invalidateLayerViews, isActive, isCached, newNode, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { invalidateLayerViews, isActive, isCached, newNode, NO_OWNERS, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
 import { finishedRecord } from './views.ts';
 
 /** Distinct node+image keys whose attempt numbers are remembered (bounded; see docs/engine.md). */
@@ -114,9 +114,9 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     bytesDone: 0,
     bytesTotal: 0,
     bytesCached: 0,
-    layerViews: [],
+    alone: NO_OWNERS,
+    phasesView: null,
     podsView: null,
-    layerViewVersions: [],
     settledLayers: null,
     liveIndexes: [],
     phases: { queuedAt: undefined, resolvingAt: undefined, downloadingAt: undefined, unpackingAt: undefined, finishedAt: undefined },
@@ -128,6 +128,7 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     emitted: { state: '', waitingOn: '', rate: 0, done: 0, total: 0, at: -Infinity },
     removed: false,
   };
+  pull.alone = [pull];
   node.pulls.push(pull);
   node.activePulls++;
   ctx.dirty.add(pull);
@@ -196,15 +197,13 @@ export function creditCommitted(node: NodeState, blob: Blob, at: number): void {
   if (blob.live) endIngest(node, blob);
   setBlobDone(blob, blob.size);
   setBlobCommitted(blob);
-  blob.version++;
   blob.finishedAt ??= at;
+  blob.view = null;
 }
 
 export function endIngest(node: NodeState, blob: Blob): void {
   if (!blob.live) return;
   setBlobLive(blob, false);
-  blob.version++;
-  blob.rateAt = -1;
   node.rateAt = -1;
   blob.samples = null;
   node.liveBlobs.delete(blob);
@@ -239,9 +238,8 @@ function removePull(ctx: Context, pull: Pull): void {
   const index = node.pulls.indexOf(pull);
   if (index >= 0) node.pulls.splice(index, 1);
   for (const blob of pull.blobs) {
-    const at = blob.owners.indexOf(pull);
-    if (at >= 0) blob.owners.splice(at, 1);
-    blob.version++;
+    // Copy-on-write (see Blob.owners).
+    if (blob.owners.includes(pull)) blob.owners = blob.owners.length === 1 ? NO_OWNERS : blob.owners.filter((owner) => owner !== pull);
     invalidateLayerViews(blob);
     if (blob.fetcher === pull) blob.fetcher = undefined;
     forgetBlobIfUnused(node, blob);

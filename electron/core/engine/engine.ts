@@ -23,7 +23,7 @@ import {
 import { newContext, nodeFor, releaseExpiredFinished, retireExpired, type Context } from './context.ts';
 import { applyKubeletEvent, applyNodeRemoved, applyPod, newEventDedupe } from './kube-inputs.ts';
 import type { NodeState, Pull } from './model.ts';
-import { SeriesRing } from './series.ts';
+import { NodeSeries, SeriesClock } from './series.ts';
 import { nodeRate, pullStatus, type PullStatus } from './state.ts';
 import { checkInput } from './validate.ts';
 import { nodeView, pullBytes, pullView, type PullBytes } from './views.ts';
@@ -96,8 +96,8 @@ function remember(pull: Pull, status: PullStatus, bytes: PullBytes, now: number)
 class ThroughputRecorder {
   readonly #ctx: Context;
   readonly #capacity: number;
-  readonly #cluster: SeriesRing;
-  readonly #nodes = new Map<string, SeriesRing>();
+  readonly #clock: SeriesClock;
+  readonly #nodes = new Map<string, NodeSeries>();
   #lastBucket = -1;
   pendingCluster: SeriesPoint[] = [];
   pendingNodes: Record<string, SeriesPoint[]> = {};
@@ -105,7 +105,7 @@ class ThroughputRecorder {
   constructor(ctx: Context) {
     this.#ctx = ctx;
     this.#capacity = Math.max(1, Math.ceil(ctx.config.seriesWindowMs / ctx.config.seriesBucketMs));
-    this.#cluster = new SeriesRing(this.#capacity);
+    this.#clock = new SeriesClock(this.#capacity);
   }
 
   /** Samples every node's rate when the clock crosses a bucket boundary. */
@@ -118,22 +118,24 @@ class ThroughputRecorder {
     if (first) return;
     const at = bucket * config.seriesBucketMs;
     let total = 0;
+    for (const node of this.#ctx.nodes.values()) total += nodeRate(node, now, config);
+    // The shared instant first: node rings write their values at its slot.
+    this.#clock.advance(at, total);
     for (const node of this.#ctx.nodes.values()) {
       const rate = nodeRate(node, now, config);
-      total += rate;
       let ring = this.#nodes.get(node.name);
       if (ring === undefined) {
         if (rate <= 0) continue;
-        ring = new SeriesRing(this.#capacity);
+        ring = new NodeSeries(this.#clock);
         this.#nodes.set(node.name, ring);
       }
-      ring.push(at, rate);
-      this.#pending(node.name).push({ at, bytesPerSecond: rate });
+      ring.record(at, rate);
+      // As the ring keeps it, so a client's snapshot and its deltas agree.
+      this.#pending(node.name).push({ at, bytesPerSecond: Math.fround(rate) });
     }
     for (const [name, ring] of this.#nodes) {
       if (ring.lastActiveAt < at - config.seriesWindowMs || !this.#ctx.nodes.has(name)) this.#nodes.delete(name);
     }
-    this.#cluster.push(at, total);
     this.pendingCluster.push({ at, bytesPerSecond: total });
     if (this.pendingCluster.length > this.#capacity) this.pendingCluster.shift();
   }
@@ -163,7 +165,7 @@ class ThroughputRecorder {
   snapshot(): ThroughputSeries {
     const nodes: Record<string, SeriesPoint[]> = {};
     for (const [name, ring] of this.#nodes) nodes[name] = ring.points();
-    return { cluster: this.#cluster.points(), nodes };
+    return { cluster: this.#clock.points(), nodes };
   }
 }
 

@@ -30,20 +30,18 @@ export interface Blob {
   live: boolean;
   /** High-water mark of bytes fetched: what progress shows; never decreases. */
   done: number;
-  /** Last offset containerd reported (may drop when an ingest restarts). */
-  lastOffset: number;
-  /** Rate samples; allocated only while the ingest is live (memory: most blobs are finished). */
+  /** Rate samples, last offset and rate memo; allocated only while the ingest is live (memory:
+   * most blobs are finished). */
   samples: RateSamples | null;
   startedAt?: number;
   finishedAt?: number;
-  /** Pulls whose manifest lists this blob (created at exact size: most blobs have one owner). */
-  owners: Pull[];
-  /** Rate memo for one engine time: node totals, pull status and layer views all ask for it. */
-  rateAt: number;
-  rateValue: number;
-  /** Bumped on every change a layer view shows (bytes, state, size, media type, owners), so a
-   * finished or pending layer's view can be reused instead of rebuilt at every drain. */
-  version: number;
+  /** Pulls whose manifest lists this blob. Copy-on-write (never mutated in place): most blobs have
+   * one owner, and they all share that pull's `alone` list instead of an array each. */
+  owners: readonly Pull[];
+  /** The view of this settled (not live) blob for its only owner, reused between drains until
+   * something it shows changes (bytes, state, size, media type, owners): then null. A shared
+   * blob's views differ per pull (sharedWith, cached) and are rebuilt. */
+  view: LayerView | null;
   /** The pull that fetches it: the first claimant (containerd lets one pull write a blob; the
    * others wait on its ref lock). */
   fetcher?: Pull;
@@ -85,15 +83,15 @@ export interface Pull {
   kubelet?: { pullMs?: number; totalMs?: number; sizeBytes?: number };
   peakRate: number;
   updatedAt: number;
-  /** Views of this pull's settled (not live) layers by blob index, valid while the blob's
-   * version matches: most of a pull's layers do not change between two drains. */
-  layerViews: LayerView[];
-  layerViewVersions: number[];
+  /** `[this]`: the owners list of every blob only this pull claims (see Blob.owners). */
+  alone: readonly Pull[];
   /** The last full layer list and the indexes of its live layers: while no layer started,
    * finished or changed hands, a view copies it and rebuilds only the live entries. Null when a
    * change invalidated it (see invalidateLayerViews). */
   settledLayers: LayerView[] | null;
   liveIndexes: number[];
+  /** The phases last handed out in a view, reused while equal to `phases` (views are immutable). */
+  phasesView: PullPhases | null;
   /** The pods list last built for a view, valid while the context's podsVersion is `version`. */
   podsView: { pods: PodWaiting[]; version: number; image: string } | null;
   /** Change detection for drain(): what was last emitted (see engine.ts). */
@@ -132,6 +130,9 @@ export interface PodRecord {
   containers: ContainerStatusObserved[];
 }
 
+/** The owners of a blob no pull claims (shared, never mutated). */
+export const NO_OWNERS: readonly Pull[] = Object.freeze([]);
+
 export function isCached(pull: Pull, blob: Blob): boolean {
   return pull.cached !== null && pull.cached.has(blob);
 }
@@ -169,15 +170,12 @@ export function newBlob(digest: string, kind: IngestKind, size: number, mediaTyp
     committed: false,
     live: false,
     done: 0,
-    lastOffset: 0,
     samples: null,
     startedAt: undefined,
     finishedAt: undefined,
-    owners: [],
+    owners: NO_OWNERS,
+    view: null,
     fetcher: undefined,
-    rateAt: -1,
-    rateValue: 0,
-    version: 0,
   };
 }
 
@@ -187,6 +185,7 @@ export function newBlob(digest: string, kind: IngestKind, size: number, mediaTyp
 
 /** A blob's settled view changed (liveness, commit, owners, descriptor): owners rebuild lists. */
 export function invalidateLayerViews(blob: Blob): void {
+  blob.view = null;
   for (const owner of blob.owners) owner.settledLayers = null;
 }
 

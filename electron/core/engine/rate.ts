@@ -29,9 +29,14 @@ export interface RateSamples {
   transferred: number;
   /** Engine time when progress was last observed (drives stall and decay in the engine's clock). */
   lastProgressAt: number;
+  /** Last offset containerd reported (may drop when an ingest restarts). */
+  lastOffset: number;
+  /** Rate memo for one engine time (node totals, pull status and layer views all ask for it). */
+  rateAt: number;
+  rateValue: number;
 }
 
-export function newSamples(at: number, nodeTime: number, transferred: number, windowMs: number): RateSamples {
+export function newSamples(at: number, nodeTime: number, offset: number, windowMs: number): RateSamples {
   const samples: RateSamples = {
     // Filled with a non-integer so both start as packed double arrays (slots beyond `count` are
     // never read).
@@ -40,10 +45,13 @@ export function newSamples(at: number, nodeTime: number, transferred: number, wi
     head: 0,
     count: 0,
     windowMs,
-    transferred,
+    transferred: 0,
     lastProgressAt: at,
+    lastOffset: offset,
+    rateAt: -1,
+    rateValue: 0,
   };
-  push(samples, nodeTime, transferred);
+  push(samples, nodeTime, 0);
   return samples;
 }
 

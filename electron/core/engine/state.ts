@@ -6,12 +6,13 @@ import { isActive, isCached, type Blob, type NodeState, type Pull } from './mode
 import { rateAt } from './rate.ts';
 
 export function blobRate(blob: Blob, node: NodeState, now: number, config: EngineConfig): number {
-  if (blob.samples === null || node.agent === 'disconnected') return 0;
-  if (blob.rateAt !== now) {
-    blob.rateAt = now;
-    blob.rateValue = rateAt(blob.samples, now, config.stallAfterMs);
+  const samples = blob.samples;
+  if (samples === null || node.agent === 'disconnected') return 0;
+  if (samples.rateAt !== now) {
+    samples.rateAt = now;
+    samples.rateValue = rateAt(samples, now, config.stallAfterMs);
   }
-  return blob.rateValue;
+  return samples.rateValue;
 }
 
 function isStalled(blob: Blob, now: number, config: EngineConfig): boolean {

@@ -1,5 +1,6 @@
 // Model → output data (types.ts): pull views, finished-pull records and node views.
-import type { FinishedPull, LayerView, NodeView, PodWaiting, PullView } from './types.ts';
+import type { FinishedPull, LayerView, NodeView, PodWaiting, PullPhases, PullView } from './types.ts';
+import { BytesRecord, LayerViewRecord, PhasesRecord, plainRecord } from './records.ts';
 import type { Context } from './context.ts';
 import { parseImageName } from './image-name.ts';
 import { isActive, isCached, type Blob, type NodeState, type PodRecord, type Pull } from './model.ts';
@@ -18,9 +19,9 @@ export function pullBytes(pull: Pull): PullBytes {
   const { bytesDone: done, bytesTotal: total, bytesCached: cached } = pull;
   const reported = pull.kubelet?.sizeBytes;
   if (pull.manifestDigest === undefined && reported !== undefined) {
-    return { done: pull.terminal === 'done' ? reported : 0, total: reported, cached: 0, totalKnown: true };
+    return new BytesRecord(pull.terminal === 'done' ? reported : 0, reported, 0, true);
   }
-  return { done, total, cached, totalKnown: pull.manifestDigest !== undefined };
+  return new BytesRecord(done, total, cached, pull.manifestDigest !== undefined);
 }
 
 function source(pull: Pull): PullView['source'] {
@@ -90,7 +91,7 @@ function layerViews(ctx: Context, pull: Pull): LayerView[] {
   if (settled !== null) {
     // Nothing but the live layers can have changed: copy the list, rebuild those.
     const out = settled.slice();
-    for (const i of pull.liveIndexes) out[i] = layerView(ctx, pull, pull.blobs[i] as Blob, i);
+    for (const i of pull.liveIndexes) out[i] = layerView(ctx, pull, pull.blobs[i] as Blob);
     return out;
   }
   const out: LayerView[] = new Array(pull.blobs.length);
@@ -98,47 +99,79 @@ function layerViews(ctx: Context, pull: Pull): LayerView[] {
   for (let i = 0; i < pull.blobs.length; i++) {
     const blob = pull.blobs[i] as Blob;
     if (blob.live) pull.liveIndexes.push(i);
-    out[i] = layerView(ctx, pull, blob, i);
+    out[i] = layerView(ctx, pull, blob);
   }
   pull.settledLayers = out;
   return out.slice();
 }
 
-function layerView(ctx: Context, pull: Pull, blob: Blob, i: number): LayerView {
+function layerView(ctx: Context, pull: Pull, blob: Blob): LayerView {
   const { now, config } = ctx;
-  const reusable = pull.layerViews[i];
-  if (!blob.live && reusable !== undefined && pull.layerViewVersions[i] === blob.version) return reusable;
-  const view: LayerView = {
-    digest: blob.digest,
-    mediaType: blob.mediaType,
-    size: blob.size,
-    done: isCached(pull, blob) ? blob.size : Math.min(blob.done, blob.size),
-    state: layerState(pull, blob, now, config),
-    rate: blob.live ? blobRate(blob, pull.node, now, config) : 0,
-    startedAt: blob.startedAt,
-    finishedAt: blob.finishedAt,
-    sharedWith: sharedWith(pull, blob.owners),
-  };
   // A live layer's rate and state move with time alone: never reused.
-  if (!blob.live) {
-    pull.layerViews[i] = view;
-    pull.layerViewVersions[i] = blob.version;
-  }
+  const reusable = !blob.live && blob.owners.length === 1;
+  if (reusable && blob.view !== null) return blob.view;
+  const view = new LayerViewRecord(
+    blob.digest,
+    blob.mediaType,
+    blob.size,
+    isCached(pull, blob) ? blob.size : Math.min(blob.done, blob.size),
+    layerState(pull, blob, now, config),
+    blob.live ? blobRate(blob, pull.node, now, config) : 0,
+    blob.startedAt,
+    blob.finishedAt,
+    sharedWith(pull, blob.owners),
+  );
+  if (reusable) blob.view = view;
   return view;
 }
 
-/** The fields a live view and a history record share. */
-function identity(ctx: Context, pull: Pull): Pick<PullView, 'id' | 'cluster' | 'node' | 'image' | 'registry' | 'repository' | 'digest'> {
-  return {
-    id: pull.id,
-    cluster: ctx.config.cluster,
-    node: pull.node.name,
-    image: pull.image,
-    registry: pull.name.registry,
-    repository: pull.name.repository,
-    digest: pull.digest,
-  };
+type Identity = Pick<PullView, 'id' | 'cluster' | 'node' | 'image' | 'registry' | 'repository' | 'digest'>;
+
+/** Sets the fields a live view and a history record share. */
+function setIdentity<T extends Identity>(target: T, ctx: Context, pull: Pull): T {
+  target.id = pull.id;
+  target.cluster = ctx.config.cluster;
+  target.node = pull.node.name;
+  target.image = pull.image;
+  target.registry = pull.name.registry;
+  target.repository = pull.name.repository;
+  target.digest = pull.digest;
+  return target;
 }
+
+/** The pull's phases as last handed out, while they did not change (views are immutable). */
+function phasesOf(pull: Pull): PullPhases {
+  const last = pull.phasesView;
+  const now = pull.phases;
+  if (
+    last !== null &&
+    last.queuedAt === now.queuedAt &&
+    last.resolvingAt === now.resolvingAt &&
+    last.downloadingAt === now.downloadingAt &&
+    last.unpackingAt === now.unpackingAt &&
+    last.finishedAt === now.finishedAt
+  ) {
+    return last;
+  }
+  pull.phasesView = new PhasesRecord(now);
+  return pull.phasesView;
+}
+
+/** A pull's view (a constructor, not a literal: see records.ts). */
+const PullViewRecord = plainRecord(function (this: PullView, ctx: Context, pull: Pull, status: PullStatus, bytes: PullBytes) {
+  setIdentity(this, ctx, pull);
+  this.state = status.state;
+  this.waitingOn = status.waitingOn?.id;
+  this.phases = phasesOf(pull);
+  this.bytes = bytes;
+  this.rate = status.rate;
+  this.etaSeconds = status.rate > 0 && bytes.totalKnown ? Math.max(0, bytes.total - bytes.done) / status.rate : null;
+  this.layers = layerViews(ctx, pull);
+  this.pods = podsOf(ctx, pull);
+  this.error = pull.error === undefined ? undefined : { ...pull.error };
+  this.source = source(pull);
+  this.updatedAt = pull.updatedAt;
+});
 
 export function pullView(
   ctx: Context,
@@ -146,21 +179,7 @@ export function pullView(
   status: PullStatus = pullStatus(pull, ctx.now, ctx.config),
   bytes: PullBytes = pullBytes(pull),
 ): PullView {
-  const remaining = bytes.total - bytes.done;
-  return {
-    ...identity(ctx, pull),
-    state: status.state,
-    waitingOn: status.waitingOn?.id,
-    phases: { ...pull.phases },
-    bytes,
-    rate: status.rate,
-    etaSeconds: status.rate > 0 && bytes.totalKnown ? Math.max(0, remaining) / status.rate : null,
-    layers: layerViews(ctx, pull),
-    pods: podsOf(ctx, pull),
-    error: pull.error === undefined ? undefined : { ...pull.error },
-    source: source(pull),
-    updatedAt: pull.updatedAt,
-  };
+  return new PullViewRecord(ctx, pull, status, bytes);
 }
 
 /** The history record of a pull, built once when it reaches its terminal state. */
@@ -176,7 +195,7 @@ export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
   const waitMs = kubeletWait ?? (phases.queuedAt !== undefined && startedAt !== undefined ? startedAt - phases.queuedAt : undefined);
   const downloaded = pull.terminal === 'done' || pull.terminal === 'cached' ? bytes.done : Math.min(bytes.done, bytes.total);
   return {
-    ...identity(ctx, pull),
+    ...setIdentity({} as Identity, ctx, pull),
     state: pull.terminal ?? 'abandoned',
     error: pull.error === undefined ? undefined : { ...pull.error },
     queuedAt: phases.queuedAt,

@@ -2,42 +2,28 @@
 // a server-side dry run, the agent is installed with them and runs on lab-kubelet from the
 // hash-verified ConfigMap bundle, the stream manager reaches it through a real port-forward,
 // an upgrade replaces the pod and the stream reconnects, and uninstall leaves nothing behind.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInput } from '../engine/types.ts';
 import { detectInstall, applyAgent, shouldManageNamespace, uninstallAgent } from '../kube/install.ts';
-import { loadKubeconfigs } from '../kube/kubeconfig-source.ts';
-import { kubectl, labKubeconfig, labSocket, requireLab, waitFor } from '../kube/lab.fixture.ts';
+import { buildAgentBundle, kubectl, labAdmin as admin, labSocket, requireLab, waitFor } from '../kube/lab.fixture.ts';
 import { buildAgentManifests, defaultInstallOptions, managedSelector, manifestsYaml, type AgentInstallOptions } from '../kube/manifests.ts';
 import { projectVersion } from '../kube/chart.ts';
 import { renderChart } from '../kube/chart-render.fixture.ts';
 import { AgentStreams, type NodeStreamStatus } from './node-streams.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const admin = () => {
-  const kc = loadKubeconfigs([labKubeconfig], '').clientFor('lab-admin');
-  if (!kc) throw new Error('lab-admin context not usable');
-  return kc;
-};
-
-let tmp: string;
 let bundle: { content: string };
 const namespace = `pulltrace-e2e-${Date.now().toString(36)}`;
 
 beforeAll(() => {
   requireLab({ kubelet: true });
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-agent-bundle-'));
-  // The agent helper's build: one self-contained ES module for a stock Node image.
-  execFileSync(process.execPath, [path.join(repo, 'scripts/build-agent.ts'), '--outdir', tmp], { cwd: repo, stdio: 'pipe', timeout: 120_000 });
-  bundle = { content: readFileSync(path.join(tmp, 'pulltrace-agent.mjs'), 'utf8') };
+  bundle = buildAgentBundle();
 });
 afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
   // Only matters if a step failed before uninstall: leave the lab clean for the next run.
   kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
 });

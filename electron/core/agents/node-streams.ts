@@ -4,7 +4,9 @@
 // nodes with recent pull activity (kubelet Pulling events, fed in by noteActivity), kept open while
 // active and closed after idleCloseMs without activity. At most maxStreams at once, the most
 // recently active first. A stream that ends reconnects with jittered exponential backoff while
-// its node is still wanted; a new agent pod (upgrade) replaces the stream at once.
+// its node is still wanted; a new agent pod (upgrade) replaces the stream at once. A wanted node
+// whose agent pod is not ready (Pending on a node without a working kubelet, image pull back-off,
+// crash loop) gets a 'waiting' status saying why, and no connection attempt until the pod is ready.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { AgentInput } from '../engine/types.ts';
@@ -14,13 +16,14 @@ import { connectAgent, type AgentSession } from './agent-client.ts';
 import { FrameTranslator } from './frames-to-inputs.ts';
 import { LocalPortForward } from './port-forward.ts';
 
-export type NodeStreamState = 'connecting' | 'connected' | 'backoff' | 'idle';
+/** waiting: the node's agent pod is not ready, so nothing is tried (the reason says why). */
+export type NodeStreamState = 'connecting' | 'connected' | 'backoff' | 'idle' | 'waiting';
 
 export interface NodeStreamStatus {
   node: string;
   state: NodeStreamState;
   pod?: string;
-  /** Why the last attempt failed or the stream ended. */
+  /** Why the last attempt failed, the stream ended, or (waiting) the agent pod is not ready. */
   reason?: string;
   attempts: number;
 }
@@ -41,11 +44,22 @@ export interface AgentStreamsOptions {
   random?: () => number;
 }
 
+const containerStateSchema = z.object({
+  waiting: z.object({ reason: z.string().nullish(), message: z.string().nullish() }).nullish(),
+  terminated: z.object({ reason: z.string().nullish(), exitCode: z.number().nullish() }).nullish(),
+}).nullish();
+
 const agentPodSchema = z.object({
   metadata: z.object({ uid: z.string(), name: z.string(), annotations: z.record(z.string(), z.string()).nullish(), deletionTimestamp: z.unknown().optional() }),
   spec: z.object({ nodeName: z.string().nullish() }).nullish(),
-  status: z.object({ phase: z.string().optional(), conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish() }).nullish(),
+  status: z.object({
+    phase: z.string().optional(),
+    conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish(),
+    containerStatuses: z.array(z.object({ ready: z.boolean().nullish(), state: containerStateSchema, lastState: containerStateSchema })).nullish(),
+  }).nullish(),
 });
+
+type AgentPodObject = z.infer<typeof agentPodSchema>;
 
 interface AgentPod {
   uid: string;
@@ -53,6 +67,30 @@ interface AgentPod {
   node: string;
   port: number;
   ready: boolean;
+  terminating: boolean;
+  /** Why the pod is not ready (undefined when it is). */
+  notReady?: string;
+}
+
+/** One sentence on why an agent pod cannot be streamed from yet, from its status. */
+export function whyNotReady(pod: AgentPodObject, node: string): string {
+  const name = `agent pod ${pod.metadata.name}`;
+  if (pod.metadata.deletionTimestamp != null) return `${name} is terminating`;
+  const phase = pod.status?.phase ?? 'Pending';
+  const container = pod.status?.containerStatuses?.[0];
+  const waiting = container?.state?.waiting;
+  if (waiting?.reason) {
+    const last = container?.lastState?.terminated;
+    const exited = last ? ` (last exit: ${last.reason ?? 'terminated'}, code ${last.exitCode ?? '?'})` : '';
+    return `${name} is waiting: ${waiting.reason}${waiting.message ? `: ${waiting.message.slice(0, 200)}` : ''}${exited}`;
+  }
+  const terminated = container?.state?.terminated;
+  if (terminated) return `${name} exited: ${terminated.reason ?? 'terminated'}, code ${terminated.exitCode ?? '?'}`;
+  // No container status at all: a scheduled pod no kubelet has picked up (yet). Kept as is on a
+  // node whose kubelet is gone or was never there (the status is reported by the kubelet only).
+  if (phase === 'Pending' && !container) return `${name} is Pending: not started by the kubelet of node ${node} (no container status yet; is the node's kubelet running?)`;
+  if (phase === 'Running') return `${name} is running but not Ready`;
+  return `${name} is ${phase}`;
 }
 
 function agentPodOf(raw: unknown): AgentPod | undefined {
@@ -61,9 +99,10 @@ function agentPodOf(raw: unknown): AgentPod | undefined {
   if (!parsed.success || !node) return undefined;
   const pod = parsed.data;
   const port = Number(pod.metadata.annotations?.[annotations.grpcPort] ?? 7441);
-  const ready = pod.status?.phase === 'Running' && pod.metadata.deletionTimestamp == null
+  const terminating = pod.metadata.deletionTimestamp != null;
+  const ready = pod.status?.phase === 'Running' && !terminating
     && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  return { uid: pod.metadata.uid, name: pod.metadata.name, node, port: Number.isInteger(port) ? port : 7441, ready };
+  return { uid: pod.metadata.uid, name: pod.metadata.name, node, port: Number.isInteger(port) ? port : 7441, ready, terminating, notReady: ready ? undefined : whyNotReady(pod, node) };
 }
 
 /** Which nodes get a stream: all of them in a small cluster, else those with a kubelet Pulling
@@ -100,6 +139,10 @@ class NodeStream {
 
   get podUid(): string {
     return this.pod.uid;
+  }
+
+  get podName(): string {
+    return this.pod.name;
   }
 
   private async connect(): Promise<void> {
@@ -148,13 +191,15 @@ class NodeStream {
     else if (this.status.state === 'backoff') void this.connect();
   }
 
-  close(): void {
+  /** Ends the stream for good; `reason` is what agent.disconnected says (the node went idle, or
+   * its agent pod is no longer ready). */
+  close(reason: string): void {
     this.closed = true;
     clearTimeout(this.retry);
     const wasConnected = this.status.state === 'connected';
     this.session?.close();
     void this.forward?.close();
-    if (wasConnected) this.owner.options.sink({ type: 'agent.disconnected', at: this.owner.now(), node: this.pod.node, reason: 'stream closed (node idle)' });
+    if (wasConnected) this.owner.options.sink({ type: 'agent.disconnected', at: this.owner.now(), node: this.pod.node, reason });
     this.update({ state: 'idle', reason: undefined });
   }
 
@@ -170,6 +215,8 @@ export class AgentStreams {
   readonly random: () => number;
   private readonly pods = new Map<string, AgentPod>();
   private readonly streams = new Map<string, NodeStream>();
+  /** Wanted nodes whose agent pod is not ready: their status only, no connection. */
+  private readonly waiting = new Map<string, NodeStreamStatus>();
   private readonly activity = new Map<string, number>();
   private readonly podWatch: ResourceWatch;
   private timer: NodeJS.Timeout | undefined;
@@ -210,8 +257,9 @@ export class AgentStreams {
   stop(): void {
     clearInterval(this.timer);
     this.podWatch.stop();
-    for (const stream of this.streams.values()) stream.close();
+    for (const stream of this.streams.values()) stream.close('stream closed (stopped)');
     this.streams.clear();
+    this.waiting.clear();
   }
 
   /** A kubelet said Pulling on this node: keep (or open) its stream. */
@@ -221,34 +269,56 @@ export class AgentStreams {
   }
 
   statuses(): NodeStreamStatus[] {
-    return [...this.streams.values()].map((s) => ({ ...s.status }));
+    return [...this.streams.values()].map((s) => ({ ...s.status })).concat([...this.waiting.values()].map((s) => ({ ...s })));
   }
 
-  private readyPodsByNode(): Map<string, AgentPod> {
+  /** Per node the pod to use: a ready one, else the one not being deleted (a replacement that is
+   * still starting), else any. */
+  private podsByNode(): Map<string, AgentPod> {
+    const rank = (p: AgentPod) => (p.ready ? 2 : p.terminating ? 0 : 1);
     const byNode = new Map<string, AgentPod>();
-    for (const pod of this.pods.values()) if (pod.ready) byNode.set(pod.node, pod);
+    for (const pod of this.pods.values()) {
+      const current = byNode.get(pod.node);
+      if (!current || rank(pod) > rank(current)) byNode.set(pod.node, pod);
+    }
     return byNode;
   }
 
   private reconcile(): void {
-    const byNode = this.readyPodsByNode();
+    const byNode = this.podsByNode();
     const wanted = new Set(selectNodes([...byNode.keys()], this.activity, this.now(), {
       allNodesUpTo: this.options.allNodesUpTo ?? 10,
       idleCloseMs: this.options.idleCloseMs ?? 5 * 60_000,
       maxStreams: this.options.maxStreams ?? 20,
     }));
     for (const [node, stream] of this.streams) {
-      if (!wanted.has(node)) {
-        stream.close();
+      const pod = byNode.get(node);
+      if (!wanted.has(node) || !pod?.ready) {
+        stream.close(!wanted.has(node) ? 'stream closed (node idle)' : this.pods.get(stream.podUid)?.notReady ?? `agent pod ${stream.podName} was deleted`);
         this.streams.delete(node);
       }
     }
+    for (const node of this.waiting.keys()) if (!wanted.has(node) || byNode.get(node)?.ready) this.waiting.delete(node);
     for (const node of wanted) {
       const pod = byNode.get(node);
       if (!pod) continue;
+      if (!pod.ready) {
+        this.wait(node, pod);
+        continue;
+      }
       const stream = this.streams.get(node);
       if (!stream) this.streams.set(node, new NodeStream(this, pod));
       else if (stream.podUid !== pod.uid) stream.replacePod(pod);
     }
+  }
+
+  /** Reports a node whose agent pod is not ready; only a change of pod or reason is reported, so
+   * a pod that stays Pending costs one status, not one per reconcile. */
+  private wait(node: string, pod: AgentPod): void {
+    const previous = this.waiting.get(node);
+    if (previous && previous.pod === pod.name && previous.reason === pod.notReady) return;
+    const status: NodeStreamStatus = { node, state: 'waiting', pod: pod.name, reason: pod.notReady, attempts: 0 };
+    this.waiting.set(node, status);
+    this.options.status?.({ ...status });
   }
 }

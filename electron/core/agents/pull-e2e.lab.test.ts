@@ -2,36 +2,21 @@
 // ClusterSession watches kubelet events and streams the agent through a real port-forward, a pod
 // pulls an image through the throttle proxy, and the real engine shows it downloading with a rate,
 // then done, from both sources, with its pod.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, defaultEngineConfig } from '../engine/index.ts';
 import type { PullView } from '../engine/types.ts';
 import { ClusterSession } from '../kube/cluster-session.ts';
 import { applyAgent, uninstallAgent } from '../kube/install.ts';
-import { loadKubeconfigs } from '../kube/kubeconfig-source.ts';
-import { kubectl, labKubeconfig, labScript, labSocket, requireLab, waitFor } from '../kube/lab.fixture.ts';
+import { buildAgentBundle, kubectl, labAdmin as admin, labScript, labSocket, requireLab, waitFor } from '../kube/lab.fixture.ts';
 import { defaultInstallOptions } from '../kube/manifests.ts';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const namespace = `pulltrace-pull-${Date.now().toString(36)}`;
 const image = '127.0.0.1:5001/lab/alpha-run:v1';
-const admin = () => {
-  const kc = loadKubeconfigs([labKubeconfig], '').clientFor('lab-admin');
-  if (!kc) throw new Error('lab-admin context not usable');
-  return kc;
-};
 let bundle: { content: string };
 
 beforeAll(() => {
   requireLab({ kubelet: true });
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-bundle-'));
-  execFileSync(process.execPath, [path.join(repo, 'scripts/build-agent.ts'), '--outdir', tmp], { cwd: repo, stdio: 'pipe', timeout: 120_000 });
-  bundle = { content: readFileSync(path.join(tmp, 'pulltrace-agent.mjs'), 'utf8') };
-  rmSync(tmp, { recursive: true, force: true });
+  bundle = buildAgentBundle();
 });
 afterAll(() => {
   kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);

@@ -93,6 +93,29 @@ export async function applyAgent(kc: KubeConfig, options: AgentInstallOptions, b
   return { applied, removed, bundleSha256 };
 }
 
+/**
+ * The DaemonSet's pods go with it (garbage collection), gracefully: the node's kubelet confirms.
+ * A pod bound to a node whose kubelet never reported it (no container status: a node without a
+ * working kubelet) would stay Terminating forever, and with it the namespace. Nothing ever ran in
+ * such a pod, so it is deleted at once (grace period 0); pods a kubelet knows are left to it.
+ */
+async function removeNeverStartedPods(core: CoreV1Api, namespace: string): Promise<string[]> {
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: managedSelector });
+  const neverStarted = pods.items.filter((p) => p.status?.phase === 'Pending' && !p.status.containerStatuses?.length);
+  const removed: string[] = [];
+  for (const pod of neverStarted) {
+    const name = pod.metadata?.name;
+    if (!name) continue;
+    try {
+      await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    removed.push(`Pod ${namespace}/${name} (never started)`);
+  }
+  return removed;
+}
+
 async function removeOldBundles(kc: KubeConfig, namespace: string, keep: string): Promise<string[]> {
   const core = kc.makeApiClient(CoreV1Api);
   const list = await core.listNamespacedConfigMap({ namespace, labelSelector: managedSelector });
@@ -102,7 +125,8 @@ async function removeOldBundles(kc: KubeConfig, namespace: string, keep: string)
 }
 
 /** Deletes what an install created: the DaemonSet, ServiceAccount and bundle ConfigMaps carrying
- * our label, and the namespace if (and only if) it carries it too. */
+ * our label, agent pods no kubelet ever started, and the namespace if (and only if) it carries our
+ * label too. */
 export async function uninstallAgent(kc: KubeConfig, namespace: string): Promise<string[]> {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -120,6 +144,7 @@ export async function uninstallAgent(kc: KubeConfig, namespace: string): Promise
       await remove(name);
       removed.push(`${kind} ${namespace}/${name}`);
     }
+    if (kind === 'DaemonSet') removed.push(...(await removeNeverStartedPods(core, namespace)));
   }
   if (await namespaceIsOurs(kc, namespace)) {
     await core.deleteNamespace({ name: namespace });

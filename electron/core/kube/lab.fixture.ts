@@ -1,9 +1,12 @@
 // Test-only helpers for the *.lab.test.ts files: where ../shared/lab/kube keeps things, and how to
 // run its scripts. Nothing in the product imports this. A missing lab throws (tests fail, never skip).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeconfigs } from './kubeconfig-source.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 export const labDir = path.resolve(process.env.PULLTRACE_LAB_DIR ?? path.join(repo, '../shared/lab'), 'kube');
@@ -52,4 +55,22 @@ export async function freshNamespace(prefix: string): Promise<string> {
   kubectl(['create', 'namespace', name]);
   await waitFor('default service account token', () => kubectl(['-n', name, 'get', 'sa', 'default', '-o', 'jsonpath={.secrets[0].name}']) || undefined);
   return name;
+}
+
+/** A fresh client for the lab's admin context, built the way the app builds one. */
+export function labAdmin(): KubeConfig {
+  const kc = loadKubeconfigs([labKubeconfig], '').clientFor('lab-admin');
+  if (!kc) throw new Error('lab-admin context not usable');
+  return kc;
+}
+
+/** The agent helper's build: one self-contained ES module for a stock Node image. */
+export function buildAgentBundle(): { content: string } {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-agent-bundle-'));
+  try {
+    execFileSync(process.execPath, [path.join(repo, 'scripts/build-agent.ts'), '--outdir', tmp], { cwd: repo, stdio: 'pipe', timeout: 120_000 });
+    return { content: readFileSync(path.join(tmp, 'pulltrace-agent.mjs'), 'utf8') };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -108,7 +108,8 @@ export async function writeCsv(records: Iterable<HistoryRecord>, out: Writable, 
         for (;;) {
           const next = iterator.next();
           if (next.done === true) {
-            this.push(lines.take() ?? null);
+            const rest = lines.take();
+            if (rest !== undefined) this.push(rest);
             this.push(null);
             return;
           }

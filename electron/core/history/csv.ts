@@ -5,7 +5,7 @@
 //
 // Why d3-dsv and not csv-stringify or papaparse: for 100 k rows × 28 columns, csv-stringify took
 // 1.6–1.8 s and papaparse's unparse 1.0–1.1 s, d3-dsv's csvFormatRow 0.4–0.6 s, next to ~0.9 s
-// that reading and JSON-parsing the records takes anyway (docs/history.md, "Measured figures").
+// that reading and JSON-parsing the records takes anyway (docs/history.md, "Why d3-dsv").
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { csvFormatRow } from 'd3-dsv';

@@ -1,12 +1,13 @@
 // Agent budget, measured against the real lab containerd (../shared/lab/containerd must be up:
-// prepare.sh && up.sh). Runs the single-file bundle (what a pod runs) as a child process and reads
-// its CPU and RSS from /proc; freshness is containerd's write time of an ingest offset (updated_at,
+// prepare.sh && up.sh). Runs the single-file bundle as a pod runs it (plain `node FILE`: the agent
+// re-executes itself with its V8 flags, agent/src/node-flags.ts) as a child process and reads its
+// CPU and RSS from /proc; freshness is containerd's write time of an ingest offset (updated_at,
 // the data file's mtime, same clock on this machine) to the frame arriving at a Watch client.
 //   node bench/agent.bench.ts      → prints figures, writes bench/results/agent.json
 // Budget: RSS < 60 MiB, idle CPU < 1 %, 10 concurrent pulls < 5 % of a core, freshness p95 < 600 ms.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAgent } from '../electron/core/agents/agent-client.ts';
 import { lab, startAgent } from '../agent/test/harness.ts';
@@ -24,9 +25,12 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]); // utime + stime
 }
 
-function rssMiB(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) / 1024;
+/** VmRSS and its two parts: anonymous (heap, stacks, malloc) and file-backed (the node binary's
+ * pages this process touched; shared with every node process on the host). */
+function rss(pid: number): { total: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mib = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
+  return { total: mib('VmRSS'), anon: mib('RssAnon'), file: mib('RssFile') };
 }
 
 function p95(values: number[]): number {
@@ -37,9 +41,11 @@ function p95(values: number[]): number {
 await lab.requireUp();
 const outdir = mkdtempSync(join(tmpdir(), 'pulltrace-agent-bench-'));
 const built = await buildAgent(outdir);
-// the V8 settings docs/agent.md recommends for the pod (NODE_OPTIONS): a 1 MiB young generation
-const NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64'];
-const agent = await startAgent({ entry: built.file, cwd: outdir, nodeArgs: NODE_FLAGS, args: ['--socket', lab.socket] });
+const loadAtStart = loadavg()[0]!;
+const agent = await startAgent({ entry: built.file, cwd: outdir, args: ['--socket', lab.socket] });
+// the node flags the agent really runs with (after its re-exec)
+const cmdline = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
+const nodeFlags = cmdline.slice(1, cmdline.indexOf(built.file));
 const session = connectAgent({ host: '127.0.0.1', port: agent.grpcPort, clientName: 'agent-bench' });
 const lags: number[] = [];
 session.on('frame', (frame) => {
@@ -48,8 +54,11 @@ session.on('frame', (frame) => {
   for (const i of frame.ingests.ingests) if (i.offset > 0) lags.push(now - i.updatedAtMs);
 });
 const hello = await session.hello;
-let peakRss = 0;
-const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(agent.pid))), 200);
+let peak = { total: 0, anon: 0, file: 0 };
+const rssTimer = setInterval(() => {
+  const now = rss(agent.pid);
+  if (now.total > peak.total) peak = now;
+}, 200);
 
 try {
   const clean = await lab.cleanAll();
@@ -71,7 +80,7 @@ try {
   if (failed > 0) throw new Error(`${failed} of ${PULLS.length} pulls failed: ${results.map((r) => r.stderr).join('\n')}`);
 
   const figures = {
-    rss_mib: Number(peakRss.toFixed(1)),
+    rss_mib: Number(peak.total.toFixed(1)),
     idle_cpu_pct: Number(idleCpuPct.toFixed(2)),
     busy_cpu_pct: Number(busyCpuPct.toFixed(2)),
     freshness_p95_ms: p95(lags),
@@ -79,7 +88,10 @@ try {
       containerd: hello.containerdVersion,
       agent: hello.agentVersion,
       bundle_kib: Math.round(built.bytes / 1024),
-      node_flags: NODE_FLAGS.join(' '),
+      node_flags: nodeFlags.join(' '),
+      rss_anon_mib_at_peak: Number(peak.anon.toFixed(1)),
+      rss_file_mib_at_peak: Number(peak.file.toFixed(1)),
+      load_average_1m: [Number(loadAtStart.toFixed(2)), Number(loadavg()[0]!.toFixed(2))],
       poll_active_ms: hello.pollActiveMs,
       poll_idle_ms: hello.pollIdleMs,
       idle_seconds: IDLE_SECONDS,

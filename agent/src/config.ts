@@ -2,7 +2,7 @@
 // with zod so a typo in a DaemonSet manifest stops the agent with a message naming the setting.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import { z } from './zod.ts';
 
 /** Where each distribution puts containerd's socket (and which namespace its kubelet uses). */
 export const SOCKET_PRESETS = {
@@ -34,31 +34,31 @@ const SETTINGS = {
 } as const;
 type SettingName = keyof typeof SETTINGS;
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
-const configSchema = z
-  .object({
-    preset: z.enum(Object.keys(SOCKET_PRESETS) as [SocketPreset, ...SocketPreset[]]).default('containerd'),
-    socket: z.string().min(1).optional(),
-    namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,75}$/, 'a containerd namespace name').default('k8s.io'),
-    node: z.string().min(1).max(253).default(process.env.NODE_NAME ?? hostname()),
+const configSchema = z.pipe(
+  z.strictObject({
+    preset: z._default(z.enum(Object.keys(SOCKET_PRESETS) as [SocketPreset, ...SocketPreset[]]), 'containerd'),
+    socket: z.optional(z.string().check(z.minLength(1))),
+    namespace: z._default(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,75}$/, 'a containerd namespace name')), 'k8s.io'),
+    node: z._default(z.string().check(z.minLength(1), z.maxLength(253)), process.env.NODE_NAME ?? hostname()),
     /** 0 picks a free port (tests) */
-    grpcPort: int(0, 65535).default(7441),
-    metricsHost: z.string().min(1).default('0.0.0.0'),
+    grpcPort: z._default(int(0, 65535), 7441),
+    metricsHost: z._default(z.string().check(z.minLength(1)), '0.0.0.0'),
     /** 0 picks a free port (tests) */
-    metricsPort: int(0, 65535).default(7442),
-    pollActiveMs: int(50, 10_000).default(250),
-    pollIdleMs: int(100, 60_000).default(1_000),
-    heartbeatMs: int(500, 60_000).default(5_000),
-    maxWatchers: int(1, 256).default(16),
-    watcherQueue: int(16, 100_000).default(512),
-    slowWatcherMs: int(1_000, 600_000).default(30_000),
-    maxIngests: int(10, 1_000_000).default(5_000),
-    maxRepositories: int(1, 10_000).default(200),
-    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  })
-  .strict()
-  .transform((c) => ({ ...c, socket: c.socket ?? SOCKET_PRESETS[c.preset] }));
+    metricsPort: z._default(int(0, 65535), 7442),
+    pollActiveMs: z._default(int(50, 10_000), 250),
+    pollIdleMs: z._default(int(100, 60_000), 1_000),
+    heartbeatMs: z._default(int(500, 60_000), 5_000),
+    maxWatchers: z._default(int(1, 256), 16),
+    watcherQueue: z._default(int(16, 100_000), 512),
+    slowWatcherMs: z._default(int(1_000, 600_000), 30_000),
+    maxIngests: z._default(int(10, 1_000_000), 5_000),
+    maxRepositories: z._default(int(1, 10_000), 200),
+    logLevel: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
+  }),
+  z.transform((c) => ({ ...c, socket: c.socket ?? SOCKET_PRESETS[c.preset] })),
+);
 
 export type AgentConfig = z.output<typeof configSchema>;
 

@@ -1,16 +1,17 @@
 // Image manifests and indexes as read from the content store, and the containerd labels that tie
 // blobs to repositories (`containerd.io/distribution.source.<host>`) and manifests to their blobs
 // (`containerd.io/gc.ref.content.*`).
-import { z } from 'zod';
+import { z } from './zod.ts';
 import type { PlatformMsg } from './frames.ts';
 
-const digest = z.string().regex(/^[a-z0-9]+:[a-f0-9]{32,128}$/);
-const platformSchema = z.object({ os: z.string().max(64), architecture: z.string().max(64), variant: z.string().max(64).optional() });
+const digest = z.string().check(z.regex(/^[a-z0-9]+:[a-f0-9]{32,128}$/));
+const short = z.string().check(z.maxLength(64));
+const platformSchema = z.object({ os: short, architecture: short, variant: z.optional(short) });
 const descriptorSchema = z.object({
-  mediaType: z.string().max(256).default(''),
+  mediaType: z._default(z.string().check(z.maxLength(256)), ''),
   digest,
-  size: z.number().int().nonnegative(),
-  platform: platformSchema.optional(),
+  size: z.int().check(z.nonnegative()),
+  platform: z.optional(platformSchema),
 });
 
 export const MEDIA = {
@@ -21,12 +22,11 @@ export const MEDIA = {
 } as const;
 
 const manifestSchema = z.object({
-  mediaType: z.string().optional(),
+  mediaType: z.optional(z.string()),
   config: descriptorSchema,
-  layers: z.array(descriptorSchema).max(1_000),
+  layers: z.array(descriptorSchema).check(z.maxLength(1_000)),
 });
-const indexSchema = z.object({ mediaType: z.string().optional(), manifests: z.array(descriptorSchema).max(1_000) });
-const configSchema = z.object({ os: z.string().max(64), architecture: z.string().max(64), variant: z.string().max(64).optional() });
+const indexSchema = z.object({ mediaType: z.optional(z.string()), manifests: z.array(descriptorSchema).check(z.maxLength(1_000)) });
 
 export type ParsedDescriptor = z.output<typeof descriptorSchema>;
 export type ParsedBlob =
@@ -53,7 +53,8 @@ export function parseImageBlob(bytes: Uint8Array): ParsedBlob {
 
 export function platformFromConfig(bytes: Uint8Array): PlatformMsg | undefined {
   try {
-    const parsed = configSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+    // an image config carries os/architecture/variant at its top level, in the platform's shape
+    const parsed = platformSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
     return parsed.success ? toPlatform(parsed.data) : undefined;
   } catch {
     return undefined;

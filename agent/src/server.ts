@@ -1,7 +1,7 @@
 // The agent's gRPC server: pulltrace.agent.v1.Agent/Watch and grpc.health.v1.Health, bound to
 // 127.0.0.1 only (the desktop comes in through a port-forward into the pod's network namespace).
 import * as grpc from '@grpc/grpc-js';
-import { z } from 'zod';
+import { z } from './zod.ts';
 import type { Frame, FrameBody, HealthMsg } from './frames.ts';
 import type { Hub} from './hub.ts';
 import { WatcherDropped } from './hub.ts';
@@ -15,7 +15,7 @@ import { lookupService, type Protos } from './protos.ts';
 export const CONTAINERD_HEALTH_SERVICE = 'pulltrace.agent.v1.Containerd';
 const AGENT_SERVICE = 'pulltrace.agent.v1.Agent';
 
-const watchRequestSchema = z.object({ protocolMajor: z.number().int().nonnegative(), client: z.string().max(256) });
+const watchRequestSchema = z.object({ protocolMajor: z.int().check(z.nonnegative()), client: z.string().check(z.maxLength(256)) });
 
 export function protocolMismatch(agentMajor: number, desktopMajor: number): string {
   const newer = desktopMajor > agentMajor ? 'upgrade the agent' : 'upgrade the desktop';

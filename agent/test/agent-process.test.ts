@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentClientError} from '../../electron/core/agents/agent-client.ts';
 import { connectAgent, loadAgentProto } from '../../electron/core/agents/agent-client.ts';
 import { buildAgent } from '../../scripts/build-agent.ts';
+import { AGENT_NODE_FLAGS } from '../src/node-flags.ts';
 import { REPO, metricValue, scrapeMetrics, startAgent, type AgentProcess } from './harness.ts';
 
 const MISSING = '/run/pulltrace-unit-test/none.sock';
@@ -129,6 +130,9 @@ describe('single-file bundle', () => {
         session.close();
         expect(got.map((f) => f.body)).toEqual(['hello', 'snapshot', 'health']);
         expect(got[2]).toMatchObject({ health: { reason: 'socket-missing' } });
+        // started with no node flags, it re-executed itself (same pid) with its V8 flags
+        const argv = readFileSync(`/proc/${bundled.pid}/cmdline`, 'utf8').split('\0');
+        expect(argv.slice(1, argv.indexOf(join(bare, 'pulltrace-agent.mjs')))).toEqual(AGENT_NODE_FLAGS);
       } finally {
         expect(await bundled.stop()).toBe(0);
       }

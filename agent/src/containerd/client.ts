@@ -1,7 +1,7 @@
 // A typed, read-only containerd client over its unix socket. Every answer is validated; a call
 // that cannot reach containerd rejects with the gRPC error, which health.ts turns into a reason.
 import * as grpc from '@grpc/grpc-js';
-import type { z } from 'zod';
+import type { z } from '../zod.ts';
 import { lookupService, type Protos } from '../protos.ts';
 import {
   envelopeSchema,
@@ -20,7 +20,7 @@ import {
 } from './schemas.ts';
 
 /** containerd answered, but not with what its API promises. */
-export function issueText(error: z.ZodError): string {
+export function issueText(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid';
 }
@@ -84,7 +84,7 @@ export class ContainerdClient {
     return md;
   }
 
-  private unary<S extends z.ZodType>(client: keyof ContainerdClient['clients'], method: string, req: unknown, schema: S, kind: string): Promise<z.output<S>> {
+  private unary<S extends z.ZodMiniType>(client: keyof ContainerdClient['clients'], method: string, req: unknown, schema: S, kind: string): Promise<z.output<S>> {
     const fn = (this.clients[client] as unknown as Record<string, UnaryMethod>)[method]!;
     return new Promise((resolve, reject) => {
       fn.call(this.clients[client], req, this.metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (err, value) => {

@@ -2,7 +2,7 @@
 // type_url is the bare message name). Anything else is ignored; a payload that does not decode is
 // reported as bad input.
 import type protobuf from 'protobufjs';
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import type { Envelope } from './schemas.ts';
 
 export type ContainerdEvent =
@@ -18,8 +18,8 @@ const TYPES = {
   'containerd.events.ContentCreate': 'content-create',
 } as const;
 
-const named = z.object({ name: z.string().min(1).max(4096) });
-const digested = z.object({ digest: z.string().min(1).max(256), size: z.number().nonnegative().default(0) });
+const named = z.object({ name: z.string().check(z.minLength(1), z.maxLength(4096)) });
+const digested = z.object({ digest: z.string().check(z.minLength(1), z.maxLength(256)), size: z._default(z.number().check(z.nonnegative()), 0) });
 
 /** Subscribe filters: this namespace, image and content topics only. */
 export function eventFilters(namespace: string): string[] {

@@ -1,21 +1,21 @@
 // zod schemas for what containerd answers (as decoded by proto-loader with LOADER_OPTIONS). A
 // daemon that answers something else (another API, a proxy in between, a bug) is reported as a
 // bad answer and counted instead of crashing the agent.
-import { z } from 'zod';
+import { z } from '../zod.ts';
 
-const timestamp = z
-  .object({ seconds: z.number(), nanos: z.number() })
-  .nullish()
-  .transform((t) => (t ? t.seconds * 1000 + Math.floor(t.nanos / 1e6) : 0));
+const timestamp = z.pipe(
+  z.nullish(z.object({ seconds: z.number(), nanos: z.number() })),
+  z.transform((t) => (t ? t.seconds * 1000 + Math.floor(t.nanos / 1e6) : 0)),
+);
 
 const labels = z.record(z.string(), z.string());
 
 export const statusSchema = z.object({
   startedAt: timestamp,
   updatedAt: timestamp,
-  ref: z.string().min(1).max(1024),
-  offset: z.number().nonnegative(),
-  total: z.number().nonnegative(),
+  ref: z.string().check(z.minLength(1), z.maxLength(1024)),
+  offset: z.number().check(z.nonnegative()),
+  total: z.number().check(z.nonnegative()),
   expected: z.string(),
 });
 export type ContainerdStatus = z.output<typeof statusSchema>;
@@ -23,8 +23,8 @@ export type ContainerdStatus = z.output<typeof statusSchema>;
 export const listStatusesSchema = z.object({ statuses: z.array(z.unknown()) });
 
 export const infoSchema = z.object({
-  digest: z.string().min(1),
-  size: z.number().nonnegative(),
+  digest: z.string().check(z.minLength(1)),
+  size: z.number().check(z.nonnegative()),
   createdAt: timestamp,
   updatedAt: timestamp,
   labels,
@@ -38,7 +38,7 @@ export const readResponseSchema = z.object({ offset: z.number(), data: z.instanc
 const descriptorSchema = z.object({ mediaType: z.string(), digest: z.string(), size: z.number() });
 
 export const imageResponseSchema = z.object({
-  image: z.object({ name: z.string(), labels, target: descriptorSchema.nullish() }),
+  image: z.object({ name: z.string(), labels, target: z.nullish(descriptorSchema) }),
 });
 export type ImageRecord = z.output<typeof imageResponseSchema>['image'];
 
@@ -50,11 +50,14 @@ export const envelopeSchema = z.object({
   namespace: z.string(),
   topic: z.string(),
   // protobufjs keeps google.protobuf.Any's own snake_case field name; accept either spelling
-  event: z
-    .union([
+  event: z.nullish(
+    z.union([
       z.object({ typeUrl: z.string(), value: z.instanceof(Uint8Array) }),
-      z.object({ type_url: z.string(), value: z.instanceof(Uint8Array) }).transform((e) => ({ typeUrl: e.type_url, value: e.value })),
-    ])
-    .nullish(),
+      z.pipe(
+        z.object({ type_url: z.string(), value: z.instanceof(Uint8Array) }),
+        z.transform((e) => ({ typeUrl: e.type_url, value: e.value })),
+      ),
+    ]),
+  ),
 });
 export type Envelope = z.output<typeof envelopeSchema>;

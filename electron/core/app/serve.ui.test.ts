@@ -48,7 +48,11 @@ async function startServe(recordings: string): Promise<string> {
   });
 }
 
-const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+/** A screenshot for the docs; toasts are dismissed first unless the shot is meant to show them. */
+async function shot(name: string, { toasts = false } = {}): Promise<void> {
+  if (!toasts) for (const close of await page.getByRole('button', { name: 'Dismiss' }).all()) await close.click();
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+}
 const rows = () => page.locator('.tbody [role=row]');
 /** The core sorts and filters: after a filter change, wait for the window that answers it. */
 const settled = () => page.waitForSelector('.table[aria-busy=false]');
@@ -104,16 +108,20 @@ describe('pulltrace UI in Chromium (serve mode, replay)', () => {
     expect(firstTwo).toEqual(['failed', 'stalled']);
     expect(await page.locator('[role=row][data-state=failed]').first().getAttribute('class')).toContain('problem-failed');
     await page.waitForFunction("document.querySelectorAll('.tbody [role=row][data-state=downloading]').length >= 3", undefined, { timeout: 20_000 });
-    await shot('pulls');
+    await shot('pulls', { toasts: true });
   });
 
   it('opens a pull: layers, phases, pods; Esc goes back', async () => {
-    await page.locator('[role=row][data-state=downloading] .c-image button').first().click();
+    // The downloading pull furthest from done, so the detail shows it moving for a while.
+    const downloading = page.locator('[role=row][data-state=downloading]');
+    const progress = await downloading.evaluateAll((els) => els.map((e) => Number(e.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow'))));
+    await downloading.nth(progress.indexOf(Math.min(...progress))).locator('.c-image button').click();
     await page.getByRole('heading', { name: /^Layers \(\d+\)/ }).waitFor();
     expect(await page.locator('table.layers tbody tr').count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator('.timeline li.reached').count()).toBeGreaterThanOrEqual(2);
     await expect(page.locator('table.pods tbody tr').first().textContent()).resolves.toMatch(/Deployment\//);
     await page.waitForSelector('.chart-small svg', { timeout: 10_000 });
+    await page.waitForTimeout(3_000); // a few more rate samples for the screenshot
     await shot('pull-detail');
     await page.keyboard.press('Escape');
     await page.locator('.tbody').waitFor();

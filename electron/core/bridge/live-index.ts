@@ -5,12 +5,13 @@
 import type { EngineDelta, NodeView, PullState, PullView } from '../engine/types.ts';
 import type { ClusterNodeView, NodesState, PullCounts, PullFacets, PullFilter, PullRow, PullSort } from './contract.ts';
 import { ClusterChart } from './chart-window.ts';
-import { FacetCollector, pullKey, pullPredicate, sortEntries, toRow } from './pull-query.ts';
+import { FacetIndex, pullKey, pullPredicate, sortKeys, toRow } from './pull-query.ts';
 import type { CoreSnapshot } from './updates.ts';
 
 export class LiveIndex {
   readonly #pulls = new Map<string, PullView>();
   readonly #byState = new Map<PullState, number>();
+  readonly #facets = new FacetIndex();
   #failures = 0;
   readonly #nodes = new Map<string, ClusterNodeView>();
   readonly #charts = new Map<string, ClusterChart>();
@@ -58,19 +59,28 @@ export class LiveIndex {
     return { total: this.#pulls.size, byState: Object.fromEntries(this.#byState), failures: this.#failures };
   }
 
-  /** The sorted keys of the pulls matching `filter`, and the picker values over all pulls: one pass
-   * over every pull plus a sort of the matches. The session calls it when the query changes and
-   * otherwise at most once a second (see session-view.ts); the bench measures its cost. */
-  order(filter: PullFilter, sort: PullSort): { keys: string[]; facets: PullFacets } {
+  /** Picker values over every pull; `facetsVersion` moves when one appears or disappears. */
+  facets(): PullFacets {
+    return this.#facets.facets();
+  }
+
+  get facetsVersion(): number {
+    return this.#facets.version;
+  }
+
+  /** The sorted keys of the pulls matching `filter`: one pass over every pull plus a sort of the
+   * matches. The session calls it when the query changes and otherwise at most once a second (see
+   * session-view.ts); the bench measures its cost. */
+  order(filter: PullFilter, sort: PullSort): string[] {
     const matches = pullPredicate(filter);
-    const facets = new FacetCollector();
-    const entries: Array<[string, PullView]> = [];
-    for (const entry of this.#pulls) {
-      facets.add(entry[1]);
-      if (matches(entry[1])) entries.push(entry);
+    const keys: string[] = [];
+    const pulls: PullView[] = [];
+    for (const [key, pull] of this.#pulls) {
+      if (!matches(pull)) continue;
+      keys.push(key);
+      pulls.push(pull);
     }
-    sortEntries(entries, sort);
-    return { keys: entries.map(([key]) => key), facets: facets.facets() };
+    return sortKeys(keys, pulls, sort);
   }
 
   /** The `n` pulls moving fastest now (a bounded insertion, no sort of every pull). */
@@ -98,6 +108,7 @@ export class LiveIndex {
     const key = pullKey(cluster, pull.id);
     const previous = this.#pulls.get(key);
     this.#pulls.set(key, pull);
+    this.#facets.update(previous, pull);
     this.pullsVersion++;
     if (previous?.state === pull.state) return;
     if (previous) this.#count(previous.state, -1);
@@ -109,6 +120,7 @@ export class LiveIndex {
     const previous = this.#pulls.get(key);
     if (previous === undefined) return;
     this.#pulls.delete(key);
+    this.#facets.update(previous, undefined);
     this.#count(previous.state, -1);
     this.pullsVersion++;
   }

@@ -37,26 +37,34 @@ function matchesSearch(pull: PullView, search: string): boolean {
 export const progressOf = (pull: Pick<PullView, 'state'> & { bytes: { done: number; total: number } }): number =>
   pull.bytes.total > 0 ? pull.bytes.done / pull.bytes.total : pull.state === 'done' || pull.state === 'cached' ? 1 : 0;
 
-// Plain code-unit comparison for strings: localeCompare costs ~10× more and runs n log n times per
-// re-ordering of 10 k pulls.
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const byNumber = (f: (p: PullView) => number) => (a: PullView, b: PullView) => f(a) - f(b);
-const comparators: Record<PullSortKey, (a: PullView, b: PullView) => number> = {
-  node: (a, b) => compareText(a.node, b.node),
-  image: (a, b) => compareText(a.image, b.image),
-  state: byNumber((p) => stateRank[p.state]),
-  progress: byNumber(progressOf),
-  rate: byNumber((p) => p.rate),
-  eta: byNumber((p) => p.etaSeconds ?? Number.MAX_SAFE_INTEGER),
-  pods: byNumber((p) => p.pods.length),
-  updated: byNumber((p) => p.updatedAt),
+const numericKeys: Record<Exclude<PullSortKey, 'node' | 'image'>, (p: PullView) => number> = {
+  state: (p) => stateRank[p.state],
+  progress: progressOf,
+  rate: (p) => p.rate,
+  eta: (p) => p.etaSeconds ?? Number.MAX_SAFE_INTEGER,
+  pods: (p) => p.pods.length,
+  updated: (p) => p.updatedAt,
 };
 
-/** Sorts `[key, pull]` entries in place by the table's sort, ties by key (a stable total order). */
-export function sortEntries(entries: Array<[string, PullView]>, sort: PullSort): void {
+/** The keys of `pulls` (parallel arrays) in the table's sort order; ties keep the given order (the
+ * order pulls were first seen), a stable total order without comparing keys. The sort keys are
+ * read once per pull into an array, then an index is sorted: a 10 k re-ordering costs a few ms
+ * instead of the ~10 × more of a comparator reading PullViews and tie-breaking on strings. */
+export function sortKeys(keys: readonly string[], pulls: readonly PullView[], sort: PullSort): string[] {
   const direction = sort.descending ? -1 : 1;
-  const compare = comparators[sort.key];
-  entries.sort((a, b) => direction * compare(a[1], b[1]) || compareText(a[0], b[0]));
+  const order = Array.from({ length: pulls.length }, (_, i) => i);
+  if (sort.key === 'node' || sort.key === 'image') {
+    const field = sort.key;
+    const text = pulls.map((p) => p[field]);
+    // Code-unit comparison: localeCompare costs ~10× more.
+    order.sort((a, b) => direction * compareText(text[a] ?? '', text[b] ?? '') || a - b);
+  } else {
+    const read = numericKeys[sort.key];
+    const values = Float64Array.from(pulls, read);
+    order.sort((a, b) => direction * ((values[a] ?? 0) - (values[b] ?? 0)) || a - b);
+  }
+  return order.map((i) => keys[i] ?? '');
 }
 
 export function toRow(pull: PullView): PullRow {
@@ -79,22 +87,48 @@ export function toRow(pull: PullView): PullRow {
   };
 }
 
-/** Accumulates the distinct picker values while the caller walks the pulls. */
-export class FacetCollector {
-  readonly #clusters = new Set<string>();
-  readonly #namespaces = new Set<string>();
-  readonly #nodes = new Set<string>();
-  readonly #images = new Set<string>();
+type FacetName = keyof PullFacets;
+const facetNames: readonly FacetName[] = ['clusters', 'namespaces', 'nodes', 'images'];
 
-  add(pull: PullView): void {
-    this.#clusters.add(pull.cluster);
-    this.#nodes.add(pull.node);
-    this.#images.add(pull.repository);
-    for (const p of pull.pods) this.#namespaces.add(p.pod.namespace);
+/** What one pull contributes to the pickers. */
+function facetValues(pull: PullView): Record<FacetName, string[]> {
+  return { clusters: [pull.cluster], namespaces: [...new Set(pull.pods.map((p) => p.pod.namespace))], nodes: [pull.node], images: [pull.repository] };
+}
+
+const sameValues = (a: Record<FacetName, string[]>, b: Record<FacetName, string[]>): boolean =>
+  facetNames.every((name) => a[name].length === b[name].length && a[name].every((v, i) => v === b[name][i]));
+
+/** The distinct picker values over the live pulls, kept by reference counts as pulls come, change
+ * and go (a progress update compares four fields and leaves the counts alone): no scan of every
+ * pull. `version` moves only when a value appears or disappears. */
+export class FacetIndex {
+  readonly #counts: Record<FacetName, Map<string, number>> = { clusters: new Map(), namespaces: new Map(), nodes: new Map(), images: new Map() };
+  version = 0;
+
+  update(previous: PullView | undefined, next: PullView | undefined): void {
+    const before = previous ? facetValues(previous) : undefined;
+    const after = next ? facetValues(next) : undefined;
+    if (before && after && sameValues(before, after)) return;
+    for (const name of facetNames) {
+      for (const value of before?.[name] ?? []) this.#add(name, value, -1);
+      for (const value of after?.[name] ?? []) this.#add(name, value, 1);
+    }
   }
 
   facets(): PullFacets {
-    const sorted = (s: Set<string>): string[] => [...s].sort(compareText);
-    return { clusters: sorted(this.#clusters), namespaces: sorted(this.#namespaces), nodes: sorted(this.#nodes), images: sorted(this.#images) };
+    const sorted = (name: FacetName): string[] => [...this.#counts[name].keys()].sort(compareText);
+    return { clusters: sorted('clusters'), namespaces: sorted('namespaces'), nodes: sorted('nodes'), images: sorted('images') };
+  }
+
+  #add(name: FacetName, value: string, by: number): void {
+    const counts = this.#counts[name];
+    const next = (counts.get(value) ?? 0) + by;
+    if (next > 0 && counts.has(value)) {
+      counts.set(value, next);
+      return;
+    }
+    if (next > 0) counts.set(value, next);
+    else counts.delete(value);
+    this.version++;
   }
 }

@@ -43,7 +43,7 @@ export class SessionView {
   #keys: string[] = [];
   #orderedAt = -Infinity;
   #orderedVersion = -1;
-  #sentFacets = '';
+  #sentFacets = -1;
   #sentCounts = -1;
   /** The views behind the rows last sent, to tell whether the window changed. */
   #sentRows: Array<PullView | undefined> = [];
@@ -90,16 +90,14 @@ export class SessionView {
     if (table === undefined) return;
     const stale = this.#index.pullsVersion !== this.#orderedVersion && now - this.#orderedAt >= ORDER_INTERVAL_MS;
     if (this.#queryChanged || stale) {
-      const { keys, facets } = this.#index.order(table.filter, table.sort);
-      this.#keys = keys;
+      this.#keys = this.#index.order(table.filter, table.sort);
       this.#orderedAt = now;
       this.#orderedVersion = this.#index.pullsVersion;
       this.#queryChanged = false;
-      const facetsText = JSON.stringify(facets);
-      if (facetsText !== this.#sentFacets) {
-        this.#sentFacets = facetsText;
-        parts.facets = facets;
-      }
+    }
+    if (this.#index.facetsVersion !== this.#sentFacets) {
+      this.#sentFacets = this.#index.facetsVersion;
+      parts.facets = this.#index.facets();
     }
     const range = `${table.offset}:${table.limit}`;
     const views = this.#keys.slice(table.offset, table.offset + table.limit).map((key) => this.#index.get(key));

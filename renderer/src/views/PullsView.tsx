@@ -36,7 +36,8 @@ export function PullsView() {
   const { filter, sort, query, selected, setFilter, sortBy, select, open, setRange, searchFocusPending, searchFocused, show } = useUi();
   const scrollRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
-  const virtualizer = useVirtualizer({ count: table.matching, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 8 });
+  // No flushSync on scroll: React renders the new rows in its own task, not inside the scroll event.
+  const virtualizer = useVirtualizer({ count: table.matching, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 8, useFlushSync: false });
   const items = virtualizer.getVirtualItems();
   const firstIndex = items[0]?.index ?? 0;
   const lastIndex = items.at(-1)?.index ?? 0;

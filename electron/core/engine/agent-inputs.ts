@@ -37,6 +37,29 @@ const MAX_BLOBS_PER_NODE = 20_000;
 
 const scratch: CleanIngest = { ok: false, kind: 'unknown', offset: 0, total: 0, startedAt: 0, updatedAt: 0 };
 
+/** The pull has a live ingest that no other pull claims. */
+function hasOwnLiveIngest(pull: Pull): boolean {
+  for (const blob of pull.liveBlobs) if (blob.owners.length === 1) return true;
+  return false;
+}
+
+/** Which pull fetches a shared blob is a guess (an ingest names no pull); the first claimant is the
+ * default. containerd's CRI blocks a pull entirely while another fetches a layer they share, so
+ * when this pull has live ingests of its own and the presumed fetcher has none, this pull is the
+ * one fetching. Seen in fixtures/recordings/cri-alpha-beta-2mbps: alpha's manifest came first, but
+ * beta fetched the shared base layer (with its own layer) while alpha started nothing until the
+ * base was in the store. */
+function claimSharedFetches(ctx: Context, pull: Pull): void {
+  if (!isActive(pull) || !hasOwnLiveIngest(pull)) return;
+  for (const blob of pull.liveBlobs) {
+    const presumed = blob.fetcher;
+    if (presumed === undefined || presumed === pull || !isActive(presumed) || hasOwnLiveIngest(presumed)) continue;
+    blob.fetcher = pull;
+    touch(ctx, presumed);
+    touch(ctx, pull);
+  }
+}
+
 function startIngest(ctx: Context, node: NodeState, blob: Blob, clean: CleanIngest): void {
   setBlobLive(blob, true);
   node.liveBlobs.add(blob);
@@ -46,6 +69,7 @@ function startIngest(ctx: Context, node: NodeState, blob: Blob, clean: CleanInge
   blob.samples = newSamples(ctx.now, clean.startedAt, clean.offset, ctx.config.rateWindowMs);
   if (clean.offset > 0) recordProgress(blob.samples, clean.offset, clean.updatedAt, ctx.now);
   setBlobDone(blob, clean.offset);
+  for (const owner of blob.owners) claimSharedFetches(ctx, owner);
 }
 
 export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus): void {
@@ -232,6 +256,7 @@ function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: Manife
     if (blob.live && blob.done > 0) pull.phases.downloadingAt ??= ctx.now;
   }
   if (allFetched(pull)) pull.phases.unpackingAt ??= ctx.now;
+  claimSharedFetches(ctx, pull);
   touch(ctx, pull);
 }
 

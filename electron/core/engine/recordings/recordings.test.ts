@@ -9,7 +9,7 @@ import { loadRecording } from '../../replay/files.ts';
 import { timeline } from '../../replay/player.ts';
 import { createEngine, defaultEngineConfig } from '../index.ts';
 import type { EngineConfig, EngineInput, FinishedPull, PullView } from '../types.ts';
-import { BlobTracker, expectedPulls, type ExpectedPull } from './truth.ts';
+import { BlobTracker, expectedPulls, sharedFetches, type ExpectedPull } from './truth.ts';
 
 const DIR = fileURLToPath(new URL('../../../../fixtures/recordings/', import.meta.url));
 const FILES = readdirSync(DIR).filter((file) => file.endsWith('.ndjson')).sort();
@@ -22,7 +22,11 @@ interface Replay {
   finished: FinishedPull[];
   /** Pull states seen after each input, in order, per pull id. */
   states: Map<string, string[]>;
+  /** Every expected pull's view after every input, with the input's time. */
+  steps: { at: number; pull: ExpectedPull; view: PullView }[];
   warnings: number;
+  /** Shared layers the recording shows one pull fetching while CRI blocked the other. */
+  shared: ReturnType<typeof sharedFetches>;
 }
 
 /** The views of the expected pulls, by matching each to the pull with its manifest digest. */
@@ -64,6 +68,7 @@ function checkStep(input: EngineInput, views: readonly PullView[], nodeRates: Ma
     if (!terminal && view.state !== 'waiting' && view.state !== 'unpacking') {
       expect(view.state === 'stalled', `${at} ${view.id} (${view.state}): stalled`).toBe(truth.idleFor(pull, input.at, config.stallAfterMs));
     }
+    replay.steps.push({ at: input.at, pull, view });
     const states = replay.states.get(view.id) ?? [];
     if (states.at(-1) !== view.state) states.push(view.state);
     replay.states.set(view.id, states);
@@ -90,7 +95,7 @@ async function replay(file: string, overrides: Partial<EngineConfig> = {}): Prom
   const config = { ...defaultEngineConfig(recording.header.cluster), ...overrides };
   const engine = createEngine(config);
   const truth = new BlobTracker();
-  const result: Replay = { expected: expectedPulls(recording.inputs), final: [], finished: [], states: new Map(), warnings: 0 };
+  const result: Replay = { expected: expectedPulls(recording.inputs), final: [], finished: [], states: new Map(), steps: [], warnings: 0, shared: [] };
   const previous = new Map<string, PullView>();
   const last = recording.inputs.at(-1);
   const inputs: EngineInput[] = [...timeline(recording.inputs, { tickEveryMs: 250 })];
@@ -104,6 +109,7 @@ async function replay(file: string, overrides: Partial<EngineConfig> = {}): Prom
   }
   result.final = engine.pulls();
   result.warnings = engine.warnings().total;
+  result.shared = sharedFetches(recording.inputs, result.expected);
   return result;
 }
 
@@ -168,6 +174,20 @@ describe('recordings with shared layers', () => {
     for (const { a, b, d } of shared) {
       const layer = views.get(a)?.layers.find((l) => l.digest === d);
       expect(layer?.sharedWith).toEqual([views.get(b)?.id]);
+    }
+  });
+
+  it('shows the pull CRI blocked as waiting on the one the recording shows fetching the shared layer', async () => {
+    const run = await replay('cri-alpha-beta-2mbps.ndjson');
+    expect(run.shared.length, 'the recording has a shared layer fetched by one pull').toBeGreaterThan(0);
+    for (const { fetcher, blocked, from, until } of run.shared) {
+      const fetcherId = run.steps.find((s) => s.pull === fetcher)?.view.id;
+      const during = run.steps.filter((s) => s.at >= from && s.at < until);
+      expect(during.length).toBeGreaterThan(0);
+      for (const { at, pull, view } of during) {
+        if (pull === blocked) expect({ at, state: view.state, waitingOn: view.waitingOn }).toEqual({ at, state: 'waiting', waitingOn: fetcherId });
+        if (pull === fetcher) expect({ at, state: view.state }).not.toEqual({ at, state: 'waiting' });
+      }
     }
   });
 });

@@ -11,6 +11,8 @@ import type { EngineInput, ManifestSeen } from '../types.ts';
 export interface ExpectedPull {
   node: string;
   manifest: string;
+  /** When its manifest was seen (the engine can attribute bytes to it from then on). */
+  seenAt: number;
   image: string;
   finalState: 'done' | 'failed' | 'active';
   /** Descriptor sizes of the blobs to download (not present when the manifest was read). */
@@ -65,6 +67,7 @@ function fromManifest(manifest: ManifestSeen, inputs: readonly EngineInput[]): E
   return {
     node: manifest.node,
     manifest: manifest.digest,
+    seenAt: manifest.at,
     image: tagged?.type === 'image.upserted' ? tagged.name : `${manifest.sources[0]}@${manifest.digest}`,
     finalState: records.length > 0 ? 'done' : aborted ? 'failed' : 'active',
     total,
@@ -150,4 +153,43 @@ export class BlobTracker {
     }
     return blob;
   }
+}
+
+/** A layer two pulls share, fetched by one while containerd's CRI blocked the other: the blocked
+ * pull's own layers started only after the shared one was committed, the fetcher's before. */
+export interface SharedFetch {
+  digest: string;
+  fetcher: ExpectedPull;
+  blocked: ExpectedPull;
+  /** While both manifests are known and the shared layer is not yet committed. */
+  from: number;
+  until: number;
+}
+
+export function sharedFetches(inputs: readonly EngineInput[], pulls: readonly ExpectedPull[]): SharedFetch[] {
+  const firstSeen = new Map<string, number>();
+  const committedAt = new Map<string, number>();
+  for (const input of inputs) {
+    if (input.type === 'ingests.observed' || input.type === 'agent.snapshot') {
+      for (const ingest of input.ingests) if (!firstSeen.has(ingest.digest)) firstSeen.set(ingest.digest, input.at);
+    } else if (input.type === 'ingest.gone' && input.outcome === 'committed') {
+      committedAt.set(input.digest, input.at);
+    }
+  }
+  const downloads = (pull: ExpectedPull) => [...pull.sizes.keys()].filter((digest) => !pull.present.has(digest));
+  /** When the first layer only this pull needs was seen downloading. */
+  const ownStart = (pull: ExpectedPull, other: ExpectedPull) =>
+    Math.min(...downloads(pull).filter((digest) => !other.sizes.has(digest)).map((digest) => firstSeen.get(digest) ?? Infinity));
+  const out: SharedFetch[] = [];
+  for (const a of pulls) {
+    for (const b of pulls) {
+      if (a === b || a.node !== b.node) continue;
+      for (const digest of downloads(a).filter((d) => downloads(b).includes(d))) {
+        const until = committedAt.get(digest);
+        if (until === undefined || !(ownStart(a, b) < until) || !(ownStart(b, a) > until)) continue;
+        out.push({ digest, fetcher: a, blocked: b, from: Math.max(a.seenAt, b.seenAt), until });
+      }
+    }
+  }
+  return out;
 }

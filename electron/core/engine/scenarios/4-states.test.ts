@@ -106,6 +106,18 @@ describe('4. states: queued, resolving, downloading, stalled, unpacking, done, c
     expect(lab.pull(BETA).state).toBe('downloading');
   });
 
+  it('takes the pull with ingests of its own as the fetcher of a shared layer, whichever manifest came first', () => {
+    // As recorded in fixtures/recordings/cri-alpha-beta-2mbps: beta fetches the shared base with its
+    // own layer, alpha (manifest seen first) starts nothing until the base is in the store.
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).pulling(BETA);
+    lab.fetch(BASE_20M, 2e6).fetch(BETA_10M, 2e6).run(1_000);
+    lab.manifest(ALPHA).manifest(BETA).run(1_000);
+    const beta = lab.pull(BETA);
+    expect(lab.pull(ALPHA)).toMatchObject({ state: 'waiting', waitingOn: beta.id });
+    expect(beta.state).toBe('downloading');
+  });
+
   it('fires the failure counter once per failed pull for an agent-only pull whose ingests were aborted', () => {
     const lab = new Lab().connect();
     lab.manifest(BIG);

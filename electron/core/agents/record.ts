@@ -1,6 +1,12 @@
 // Records one agent's Watch stream, translated to engine inputs, into an NDJSON recording
-// (electron/core/replay format): the replay demo, bug reports and engine regression tests.
-import type { AgentInput } from '../engine/types.ts';
+// (electron/core/replay format): the replay demo, bug reports and engine regression tests. Given
+// the cluster, it also records what the kube layer sees of the same node — kubelet's pull events
+// and the node's pods, through the app's own watches (kube/cluster-watches.ts) — so a replay
+// drives the engine's pod correlation as a live cluster does.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { AgentInput, EngineInput, KubeInput } from '../engine/types.ts';
+import { ClusterWatches } from '../kube/cluster-watches.ts';
+import type { WatchStatus } from '../kube/list-watch.ts';
 import { createRecordingWriter } from '../replay/files.ts';
 import { RECORDING_FORMAT, RECORDING_VERSION } from '../replay/recording.ts';
 import { connectAgent } from './agent-client.ts';
@@ -23,12 +29,26 @@ export interface RecordOptions {
   signal?: AbortSignal;
   /** called once the stream is open (e.g. to start the pulls being recorded) */
   onReady?: () => void;
+  /** the node's cluster: its kubelet events and pods are recorded too */
+  kube?: { config: () => KubeConfig; onStatus?: (status: WatchStatus) => void };
 }
 
 export interface RecordResult {
   frames: number;
   inputs: number;
+  /** of `inputs`, those from the kube watches */
+  kubeInputs: number;
   stoppedBecause: 'idle' | 'duration' | 'aborted';
+}
+
+/** kubelet stamps events to the second: an event up to this much older than the recording's start
+ * may be one of its pulls; older ones are the node's history (the watch's initial list). */
+const KUBELET_CLOCK_SLACK_MS = 1_000;
+
+/** Whether a kube input is about this node and this recording. */
+export function kubeInputForNode(input: KubeInput, node: string, startedAt: number): boolean {
+  if (input.node !== node) return false;
+  return input.type !== 'kube.event' || input.at >= startedAt - KUBELET_CLOCK_SLACK_MS;
 }
 
 export async function recordAgent(opts: RecordOptions): Promise<RecordResult> {
@@ -44,8 +64,32 @@ export async function recordAgent(opts: RecordOptions): Promise<RecordResult> {
     ...(opts.note ? { note: opts.note } : {}),
   });
   const translator = new FrameTranslator(opts.node);
+  const node = opts.node ?? hello.node;
+  const startedAt = Date.now();
   let frameCount = 0;
   let inputCount = 0;
+  let kubeInputs = 0;
+  // Lines are in arrival order, as the live engine receives them. A recording's time never goes
+  // backwards, and kubelet's timestamps (1 s resolution) can trail the agent's frames: such an
+  // input is written at the time of the line before it.
+  let lastAt = 0;
+  const write = (input: EngineInput): void => {
+    lastAt = Math.max(lastAt, input.at);
+    writer.write(input.at === lastAt ? input : { ...input, at: lastAt });
+    inputCount++;
+  };
+  const watches = opts.kube
+    ? new ClusterWatches({
+        config: opts.kube.config,
+        status: opts.kube.onStatus,
+        sink: (input) => {
+          if (!kubeInputForNode(input, node, startedAt)) return;
+          write(input);
+          kubeInputs++;
+        },
+      })
+    : undefined;
+  watches?.start();
   let sawIngest = false;
   let idleSince: number | null = null;
   let stoppedBecause: RecordResult['stoppedBecause'] = 'duration';
@@ -62,8 +106,7 @@ export async function recordAgent(opts: RecordOptions): Promise<RecordResult> {
       frameCount++;
       const now = Date.now();
       const inputs: AgentInput[] = translator.translate(frame, { at: now });
-      for (const input of inputs) writer.write(input);
-      inputCount += inputs.length;
+      for (const input of inputs) write(input);
       const live = frame.body === 'heartbeat' ? frame.heartbeat.liveIngests : frame.body === 'snapshot' ? frame.snapshot.ingests.length : null;
       if (frame.body === 'ingests' || (live !== null && live > 0)) sawIngest = true;
       if (live !== null) idleSince = live === 0 ? (idleSince ?? now) : null;
@@ -77,8 +120,9 @@ export async function recordAgent(opts: RecordOptions): Promise<RecordResult> {
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', abort);
+    watches?.stop();
     session.close();
     await writer.close();
   }
-  return { frames: frameCount, inputs: inputCount, stoppedBecause };
+  return { frames: frameCount, inputs: inputCount, kubeInputs, stoppedBecause };
 }

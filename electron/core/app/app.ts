@@ -14,6 +14,9 @@ import { PullNotifier } from './notifier.ts';
 import { CommandError, type AgentInstaller, type ClusterConnection, type ClusterConnector, type ContextSource, type EngineFactory, type HistoryStore, type PullEngine } from './ports.ts';
 import { createSettingsStore, type SettingsStore } from './settings.ts';
 
+/** Pause between two loops of the demo's longest recording. */
+const DEMO_LOOP_GAP_MS = 5_000;
+
 export interface AppOptions {
   /** One engine per cluster; the real engine with its default configuration unless given. */
   engine?: EngineFactory;
@@ -89,13 +92,17 @@ export function createApp(options: AppOptions): App {
   };
 
   /** Every recording in the folder plays at once, each as its own looping demo cluster (recordings
-   * of one lab share node names, so they cannot share an engine). Answers the first one's id. */
+   * of one lab share node names, so they cannot share an engine), all on the longest one's period:
+   * a 5 s recording would otherwise loop twelve times a minute and flood the table with repeats.
+   * Answers the first one's id. */
   const startDemo = async (): Promise<string> => {
     const running = [...clusters.values()].find((c) => c.status.kind === 'demo');
     if (running) return running.status.id;
     const files = await recordingFiles(options.recordingsDir);
     const recordings = await Promise.all(files.map(async (file) => ({ file, recording: await loadRecording(file) })));
     const startAt = Date.now();
+    const span = (inputs: readonly { at: number }[]): number => (inputs.at(-1)?.at ?? 0) - (inputs[0]?.at ?? 0);
+    const period = Math.max(...recordings.map(({ recording }) => span(recording.inputs))) + DEMO_LOOP_GAP_MS;
     for (const { file, recording } of recordings) {
       const name = path.basename(file, '.ndjson');
       const id = `demo:${name}`;
@@ -104,7 +111,12 @@ export function createApp(options: AppOptions): App {
         status: { id, label: `Demo: ${name}`, kind: 'demo', state: 'connected', mode: 'replay', message: `Replaying ${path.basename(file)}: ${recording.header.source}`, missing: [] },
       };
       clusters.set(id, runtime);
-      runtime.player = playRecording(recording.inputs, (input) => runtime.engine.apply(input), { loop: true, rebaseTo: startAt, speed: settings.get().demoSpeed });
+      runtime.player = playRecording(recording.inputs, (input) => runtime.engine.apply(input), {
+        loop: true,
+        loopGapMs: period - span(recording.inputs),
+        rebaseTo: startAt,
+        speed: settings.get().demoSpeed,
+      });
       emit({ kind: 'cluster', status: runtime.status });
     }
     return `demo:${path.basename(files[0] ?? '', '.ndjson')}`;

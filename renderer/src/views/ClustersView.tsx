@@ -103,7 +103,7 @@ export function ClustersView() {
       <ErrorLine message={error} />
 
       <h2>Replay demo</h2>
-      <p className="muted">A recorded lab session (real containerd pulls through a throttled registry) replayed through the real engine, looping.</p>
+      <p className="muted">Every bundled lab recording (real containerd pulls through a throttled registry), each replayed as its own cluster through the real engine, looping.</p>
       <button disabled={busy || [...clusters.values()].some((c) => c.kind === 'demo')} onClick={() => void startDemo()}>
         Start replay demo
       </button>

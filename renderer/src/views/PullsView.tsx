@@ -133,7 +133,7 @@ export function PullsView() {
                 const key = keyAt(item.index);
                 const row = key === undefined ? undefined : table.rows.get(key);
                 return row && key ? (
-                  <Row key={key} rowKey={key} row={row} index={item.index} top={item.start} selected={key === selected} onSelect={select} onOpen={open} />
+                  <Row key={key} rowKey={key} row={row} showCluster={clusterCount > 1} index={item.index} top={item.start} selected={key === selected} onSelect={select} onOpen={open} />
                 ) : (
                   <div key={`placeholder-${item.index}`} className="tr placeholder" aria-hidden="true" style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }} />
                 );
@@ -162,6 +162,8 @@ function Picker({ label, value, values, onChange }: { label: string; value: stri
 interface RowProps {
   rowKey: string;
   row: PullRow;
+  /** With several clusters open the node name alone is ambiguous. */
+  showCluster: boolean;
   index: number;
   top: number;
   selected: boolean;
@@ -169,7 +171,7 @@ interface RowProps {
   onOpen: (k: string) => void;
 }
 
-const Row = memo(function Row({ rowKey, row, index, top, selected, onSelect, onOpen }: RowProps) {
+const Row = memo(function Row({ rowKey, row, showCluster, index, top, selected, onSelect, onOpen }: RowProps) {
   const problem = row.state === 'failed' || row.state === 'stalled';
   const progress = progressOf(row);
   const bytes = `${formatBytes(row.done)} / ${row.totalKnown ? formatBytes(row.total) : '?'}`;
@@ -184,7 +186,10 @@ const Row = memo(function Row({ rowKey, row, index, top, selected, onSelect, onO
       onClick={() => onSelect(rowKey)}
       onDoubleClick={() => onOpen(rowKey)}
     >
-      <span className="td c-node" title={row.cluster}>{row.node}</span>
+      <span className="td c-node" title={`${row.node} in ${row.cluster}`}>
+        {row.node}
+        {showCluster ? <span className="cluster-tag"> · {row.cluster}</span> : null}
+      </span>
       <span className="td c-image" title={row.image}>
         <button className="link" onClick={() => onOpen(rowKey)}>{row.image}</button>
       </span>

@@ -5,7 +5,7 @@
 // j/k or arrows move, Enter opens, / searches.
 import { memo, useEffect, useRef, type KeyboardEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { PullRow, PullSortKey } from '../../../electron/core/bridge/contract.ts';
+import type { PullFilter, PullRow, PullSortKey } from '../../../electron/core/bridge/contract.ts';
 import { useCoreState } from '../store/context.tsx';
 import { useUi } from '../store/ui.ts';
 import { formatBytes, formatDuration, formatRate } from '../lib/format.ts';
@@ -93,10 +93,10 @@ export function PullsView() {
     <section className="pulls" aria-label="Live pulls">
       <div className="filters">
         <input ref={searchRef} type="search" placeholder="Search image, node, pod… ( / )" value={filter.search} onChange={(e) => setFilter({ search: e.target.value })} aria-label="Search pulls" />
-        <Picker label="Cluster" value={filter.cluster} values={facets.clusters} onChange={(cluster) => setFilter({ cluster })} />
-        <Picker label="Namespace" value={filter.namespace} values={facets.namespaces} onChange={(namespace) => setFilter({ namespace })} />
-        <Picker label="Node" value={filter.node} values={facets.nodes} onChange={(node) => setFilter({ node })} />
-        <Picker label="Image" value={filter.image} values={facets.images} onChange={(image) => setFilter({ image })} />
+        <Picker label="Cluster" field="cluster" value={filter.cluster} values={facets.clusters} setFilter={setFilter} />
+        <Picker label="Namespace" field="namespace" value={filter.namespace} values={facets.namespaces} setFilter={setFilter} />
+        <Picker label="Node" field="node" value={filter.node} values={facets.nodes} setFilter={setFilter} />
+        <Picker label="Image" field="image" value={filter.image} values={facets.images} setFilter={setFilter} />
         <label>
           <span className="sr-only">State</span>
           <select aria-label="State" value={filter.state} onChange={(e) => setFilter({ state: e.target.value as (typeof states)[number] })}>
@@ -146,9 +146,18 @@ export function PullsView() {
   );
 }
 
-function Picker({ label, value, values, onChange }: { label: string; value: string; values: string[]; onChange: (v: string) => void }) {
+interface PickerProps {
+  label: string;
+  field: 'cluster' | 'namespace' | 'node' | 'image';
+  value: string;
+  values: string[];
+  setFilter: (patch: Partial<PullFilter>) => void;
+}
+
+// Memoised with stable props: a 2,000-node picker must not be re-rendered by every counter update.
+const Picker = memo(function Picker({ label, field, value, values, setFilter }: PickerProps) {
   return (
-    <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+    <select aria-label={label} value={value} onChange={(e) => setFilter({ [field]: e.target.value })}>
       <option value="">All {label.toLowerCase()}s</option>
       {values.map((v) => (
         <option key={v} value={v}>
@@ -157,7 +166,7 @@ function Picker({ label, value, values, onChange }: { label: string; value: stri
       ))}
     </select>
   );
-}
+});
 
 interface RowProps {
   rowKey: string;

@@ -28,7 +28,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { addBlobToPull, invalidateLayerViews, isActive, newBlob, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, isActive, newBlob, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -93,7 +93,6 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
   // Rate memos (state.ts) hold for one engine time only while nothing changes.
   if (blob.samples !== null) blob.samples.rateAt = -1;
   node.rateAt = -1;
-  blob.view = null;
   let progressed = false;
   // Progress of an ingest that was already moving changes only numbers (sent at the progress
   // interval); a start or a resume after a stall can change a pull's state (sent at once).
@@ -227,7 +226,6 @@ function claimBlob(node: NodeState, descriptor: BlobDescriptor, kind: 'config' |
     for (const owner of blob.owners) recountPull(owner);
   }
   if (typeof descriptor.mediaType === 'string' && descriptor.mediaType !== '') blob.mediaType = intern(descriptor.mediaType);
-  invalidateLayerViews(blob);
   return blob;
 }
 
@@ -252,7 +250,6 @@ function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: Manife
     for (const other of blob.owners) touch(ctx, other);
     // Copy-on-write: the list may be another pull's shared `alone`.
     blob.owners = blob.owners.length === 0 ? pull.alone : [...blob.owners, pull];
-    invalidateLayerViews(blob);
     if (blob.live && blob.done > 0) pull.phases.downloadingAt ??= ctx.now;
   }
   if (allFetched(pull)) pull.phases.unpackingAt ??= ctx.now;

@@ -4,7 +4,7 @@
 import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
 import { BoundedMap } from './bounded.ts';
 import type { ImageName } from './image-name.ts';
-import { invalidateLayerViews, isActive, isCached, newNode, NO_OWNERS, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { isActive, isCached, newNode, NO_OWNERS, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
 import { finishedRecord } from './views.ts';
 
 /** Distinct node+image keys whose attempt numbers are remembered (bounded; see docs/engine.md). */
@@ -117,8 +117,6 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     alone: NO_OWNERS,
     phasesView: null,
     podsView: null,
-    settledLayers: null,
-    liveIndexes: [],
     phases: { queuedAt: undefined, resolvingAt: undefined, downloadingAt: undefined, unpackingAt: undefined, finishedAt: undefined },
     fromAgent: false,
     fromEvents: false,
@@ -198,7 +196,6 @@ export function creditCommitted(node: NodeState, blob: Blob, at: number): void {
   setBlobDone(blob, blob.size);
   setBlobCommitted(blob);
   blob.finishedAt ??= at;
-  blob.view = null;
 }
 
 export function endIngest(node: NodeState, blob: Blob): void {
@@ -240,7 +237,6 @@ function removePull(ctx: Context, pull: Pull): void {
   for (const blob of pull.blobs) {
     // Copy-on-write (see Blob.owners).
     if (blob.owners.includes(pull)) blob.owners = blob.owners.length === 1 ? NO_OWNERS : blob.owners.filter((owner) => owner !== pull);
-    invalidateLayerViews(blob);
     if (blob.fetcher === pull) blob.fetcher = undefined;
     forgetBlobIfUnused(node, blob);
   }

@@ -8,7 +8,6 @@ import type {
   ContainerStatusObserved,
   FailureReason,
   IngestKind,
-  LayerView,
   PodRef,
   PodWaiting,
   PullPhases,
@@ -38,10 +37,6 @@ export interface Blob {
   /** Pulls whose manifest lists this blob. Copy-on-write (never mutated in place): most blobs have
    * one owner, and they all share that pull's `alone` list instead of an array each. */
   owners: readonly Pull[];
-  /** The view of this settled (not live) blob for its only owner, reused between drains until
-   * something it shows changes (bytes, state, size, media type, owners): then null. A shared
-   * blob's views differ per pull (sharedWith, cached) and are rebuilt. */
-  view: LayerView | null;
   /** The pull that fetches it: the first claimant (containerd lets one pull write a blob; the
    * others wait on its ref lock). */
   fetcher?: Pull;
@@ -85,11 +80,6 @@ export interface Pull {
   updatedAt: number;
   /** `[this]`: the owners list of every blob only this pull claims (see Blob.owners). */
   alone: readonly Pull[];
-  /** The last full layer list and the indexes of its live layers: while no layer started,
-   * finished or changed hands, a view copies it and rebuilds only the live entries. Null when a
-   * change invalidated it (see invalidateLayerViews). */
-  settledLayers: LayerView[] | null;
-  liveIndexes: number[];
   /** The phases last handed out in a view, reused while equal to `phases` (views are immutable). */
   phasesView: PullPhases | null;
   /** The pods list last built for a view, valid while the context's podsVersion is `version`. */
@@ -174,7 +164,6 @@ export function newBlob(digest: string, kind: IngestKind, size: number, mediaTyp
     startedAt: undefined,
     finishedAt: undefined,
     owners: NO_OWNERS,
-    view: null,
     fetcher: undefined,
   };
 }
@@ -182,12 +171,6 @@ export function newBlob(digest: string, kind: IngestKind, size: number, mediaTyp
 // Blob changes that pulls aggregate. Every change of a blob's bytes, liveness or commit goes
 // through these, so each owner's totals stay equal to the sums over its layers (a property test
 // checks it).
-
-/** A blob's settled view changed (liveness, commit, owners, descriptor): owners rebuild lists. */
-export function invalidateLayerViews(blob: Blob): void {
-  blob.view = null;
-  for (const owner of blob.owners) owner.settledLayers = null;
-}
 
 function forOwners(blob: Blob, change: (owner: Pull) => void): void {
   for (const owner of blob.owners) if (!isCached(owner, blob)) change(owner);
@@ -206,7 +189,6 @@ export function setBlobDone(blob: Blob, done: number): void {
 export function setBlobLive(blob: Blob, live: boolean): void {
   if (blob.live === live) return;
   blob.live = live;
-  invalidateLayerViews(blob);
   forOwners(blob, (owner) => {
     if (live) owner.liveBlobs.push(blob);
     else {
@@ -219,14 +201,12 @@ export function setBlobLive(blob: Blob, live: boolean): void {
 export function setBlobCommitted(blob: Blob): void {
   if (blob.committed) return;
   blob.committed = true;
-  invalidateLayerViews(blob);
   forOwners(blob, (owner) => owner.pendingBlobs--);
 }
 
 /** Adds a blob to a pull (from its manifest), cached for this pull or to be downloaded. */
 export function addBlobToPull(pull: Pull, blob: Blob, cached: boolean): void {
   pull.blobs.push(blob);
-  pull.settledLayers = null;
   if (cached) {
     pull.cached ??= new Set();
     pull.cached.add(blob);

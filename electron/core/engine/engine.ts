@@ -20,7 +20,7 @@ import {
   applySnapshot,
   disconnectAgent,
 } from './agent-inputs.ts';
-import { newContext, nodeFor, releaseExpiredFinished, retireExpired, type Context } from './context.ts';
+import { markProgressed, newContext, nodeFor, releaseExpiredFinished, retireExpired, takeProgressed, type Context } from './context.ts';
 import { applyKubeletEvent, applyNodeRemoved, applyPod, newEventDedupe } from './kube-inputs.ts';
 import type { NodeState, Pull } from './model.ts';
 import { NodeSeries, SeriesClock } from './series.ts';
@@ -300,10 +300,12 @@ export function createEngine(config: EngineConfig): Engine {
     return out;
   }
 
+  const isProgressDue = (pull: Pull) => ctx.now - pull.emitted.at >= progressIntervalMs;
+
   function drain(): EngineDelta {
     const upserts: PullView[] = [];
     for (const pull of ctx.dirty) {
-      ctx.progressed.delete(pull);
+      pull.progressPending = false;
       ctx.restate.delete(pull);
       if (!pull.removed) emit(pull, upserts, false);
     }
@@ -314,22 +316,15 @@ export function createEngine(config: EngineConfig): Engine {
       const status = pullStatus(pull, ctx.now, config);
       const stateChanged = status.state !== pull.emitted.state || (status.waitingOn?.id ?? '') !== pull.emitted.waitingOn;
       if (stateChanged || ctx.now - pull.emitted.at >= progressIntervalMs) {
-        ctx.progressed.delete(pull);
+        pull.progressPending = false;
         emit(pull, upserts, false);
       } else {
-        ctx.progressed.add(pull);
+        markProgressed(ctx, pull);
       }
     }
     ctx.restate.clear();
     // Bytes-only changes are coalesced: a pull goes out at most once per progress interval.
-    for (const pull of ctx.progressed) {
-      if (pull.removed) {
-        ctx.progressed.delete(pull);
-      } else if (ctx.now - pull.emitted.at >= progressIntervalMs) {
-        ctx.progressed.delete(pull);
-        emit(pull, upserts, false);
-      }
-    }
+    for (const pull of takeProgressed(ctx, isProgressDue)) emit(pull, upserts, false);
     sweep(upserts);
     const delta: EngineDelta = {
       at: ctx.now,

@@ -86,6 +86,8 @@ export interface Pull {
   podsView: { pods: PodWaiting[]; version: number; image: string } | null;
   /** Change detection for drain(): what was last emitted (see engine.ts). */
   emitted: { state: string; waitingOn: string; rate: number; done: number; total: number; at: number };
+  /** In the context's progressed set (see Context.progressed). */
+  progressPending: boolean;
   /** Removed from the live view (still referenced only by whoever holds it). */
   removed: boolean;
 }

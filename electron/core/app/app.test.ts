@@ -90,6 +90,32 @@ describe('app', () => {
     expect(updates).toEqual([{ kind: 'settings', settings: next }]);
   });
 
+  it('hands each drain to the history store: upserts to observe (rate series), then finished pulls to record', async () => {
+    const calls: string[] = [];
+    const finishing = (cluster: string): PullEngine => {
+      const engine = recordingEngine(cluster, []);
+      const drain = engine.drain;
+      engine.drain = () => {
+        const delta = drain();
+        const [pull] = delta.upserts;
+        if (pull !== undefined) delta.finished.push({ ...pull, state: 'failed', finishedAt: 1, bytesTotal: 1, bytesDownloaded: 0, bytesCached: 0, avgRate: 0, peakRate: 0, layerCount: 0 });
+        return delta;
+      };
+      return engine;
+    };
+    const history = {
+      observe: (pulls: readonly { id: string }[]) => calls.push(`observe ${pulls.map((p) => p.id).join()}`),
+      record: (pulls: readonly { id: string }[]) => calls.push(`record ${pulls.map((p) => p.id).join()}`),
+      query: () => Promise.resolve({ rows: [], truncated: false }),
+      exportCsv: () => Promise.resolve({ csv: '', rows: 0 }),
+    };
+    app = createApp({ engine: finishing, history, recordingsDir: recordingDir(), drainEveryMs: 60_000 });
+    await ok(app, { type: 'demo.start' });
+    app.pump();
+    // Two demo recordings, two clusters: each drain observed before it is recorded.
+    expect(calls).toEqual(['observe node-a/img#1', 'record node-a/img#1', 'observe node-a/img#1', 'record node-a/img#1']);
+  });
+
   it('answers history commands with not-available when no history store is open', async () => {
     app = createApp({ engine: (c) => recordingEngine(c, []), drainEveryMs: 60_000 });
     expect(await app.handle({ type: 'history.export', query: {}, destination: 'inline' })).toMatchObject({ ok: false, error: { code: 'not-available' } });

@@ -71,6 +71,7 @@ export function createApp(options: AppOptions): App {
       if (runtime.status.kind === 'context') runtime.engine.apply({ type: 'tick', at: Date.now() });
       const delta = runtime.engine.drain();
       if (isEmptyDelta(delta)) continue;
+      history?.observe?.(delta.upserts);
       if (delta.finished.length > 0) history?.record(delta.finished);
       emit({ kind: 'engine', cluster, delta });
       for (const notification of notifier.observe(cluster, delta.upserts, delta.removals, settings.get().notifications)) {

@@ -47,6 +47,8 @@ export interface HistoryRows {
 }
 
 export interface HistoryStore {
+  /** Each drain's upserts, before its finished pulls: the store samples a per-pull rate series. */
+  observe?(pulls: readonly PullView[]): void;
   record(pulls: readonly FinishedPull[]): void;
   query(query: HistoryQuery): Promise<HistoryRows>;
   exportCsv(query: HistoryQuery): Promise<{ csv: string; rows: number }>;

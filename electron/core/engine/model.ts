@@ -37,8 +37,9 @@ export interface Blob {
   /** Pulls whose manifest lists this blob. Copy-on-write (never mutated in place): most blobs have
    * one owner, and they all share that pull's `alone` list instead of an array each. */
   owners: readonly Pull[];
-  /** The pull that fetches it: the first claimant (containerd lets one pull write a blob; the
-   * others wait on its ref lock). */
+  /** The pull that fetches it (containerd lets one pull write a blob; the others wait on its ref
+   * lock): the first claimant, or a claimant with live ingests of its own when the presumed one
+   * has none (see claimSharedFetches in agent-inputs.ts). */
   fetcher?: Pull;
 }
 

@@ -4,15 +4,24 @@
 // fixed per-layer rate; finished layers commit (ingest.gone), the next starts; finished pulls get
 // their image record and a new pull starts on the node.
 //
+// The engine is measured as shipped: the app runs it from electron-vite's bundled JS in Electron's
+// main process, not from .ts files through Node's type-stripping loader (amaro's WebAssembly,
+// ~42 MiB of RSS). So this file, run as `node bench/engine.bench.ts`, only bundles itself with the
+// engine into one temporary ES module (esbuild) and runs that in a child Node process, which does
+// the whole measurement and reports its own figures.
+//
 // Figures (bench/results/engine.json):
 //   cpu_fraction_of_core  engine CPU time (apply + a drain per simulated second) ÷ simulated time
 //   decode_ratio          engine CPU time ÷ CPU time to merely JSON.parse the same frames
-//   rss_mib               peak RSS of the whole process (the kernel's high-water mark, getrusage
-//                         maxrss: nothing between two samples is missed) with the 10 k pulls /
-//                         200 k layers in the window, under Node's default heap settings
+//   rss_mib               peak RSS of the child process running the bundle (the kernel's
+//                         high-water mark, getrusage maxrss: nothing between two samples is
+//                         missed) with the 10 k pulls / 200 k layers in the window, under Node's
+//                         default heap settings (no V8 flag but --expose-gc, used after the run)
 //   rate_error_pct        mean |estimated − true| ÷ true of pull rates, steady state (layers
 //                         running for more than the rate window), sampled every 5 s
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, defaultEngineConfig } from '../electron/core/engine/index.ts';
@@ -122,124 +131,165 @@ function sampleRateErrors(views: readonly PullView[], now: number): void {
   }
 }
 
+/** The simulated pulls of every node, and the rate errors sampled (module state for the helpers
+ * above; filled by measure()). */
+const nodes: SimPull[][] = [];
+const errors: number[] = [];
+
 function cpuMs(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
 }
 
-const engine = createEngine(defaultEngineConfig('bench'));
-const nodes: SimPull[][] = [];
-for (let n = 0; n < NODES; n++) {
-  // Node by node, so the harness never holds all 10 k manifests at once.
-  const setup: EngineInput[] = [{ type: 'agent.connected', at: T0, node: `node-${n}`, agentVersion: 'bench', containerdVersion: '2.1' }];
-  const pulls: SimPull[] = [];
-  for (let p = 0; p < PULLS_PER_NODE; p++) pulls.push(newPull(n, T0, setup));
-  nodes.push(pulls);
-  // Through JSON like the streamed frames: the engine keeps strings as a decoder produces them.
-  for (const input of setup) engine.apply(JSON.parse(JSON.stringify(input)) as EngineInput);
-}
-engine.drain();
-
-let engineCpu = 0;
-let decodeCpu = 0;
-let drainCpu = 0;
-let upserts = 0;
-let measuredMs = 0;
-let frames = 0;
-let ingestUpdates = 0;
-let peakRss = process.memoryUsage().rss;
-let peakHeap = 0;
-const errors: number[] = [];
-
-/** Frames reach the core one stream at a time: the agent client decodes and applies each as it
- * arrives. The harness does the same in small chunks of nodes (build untimed, then decode timed,
- * then apply timed), so it never holds more than a few frames: a whole slot of decoded frames
- * alive at once would survive young-generation GCs and grow V8's new space — the harness's
- * memory, not the engine's. */
-const CHUNK_NODES = 25;
-
-/** The bridge drains the engine at up to 10 Hz: each 100 ms slot, the nodes whose frames fall in
- * it are built, encoded, decoded and applied, then the clock ticks to the slot's end and the
- * engine is drained. */
-const SLOT_MS = 100;
-const NODES_PER_SLOT = (NODES * SLOT_MS) / FRAME_MS;
-
-for (let second = 0; second * 1000 < WARMUP_MS + MEASURED_MS; second++) {
-  const measured = second * 1000 >= WARMUP_MS;
-  const sampled = measured && second % 5 === 0;
-  for (let slot = 0; slot < 1000; slot += SLOT_MS) {
-    const half = Math.floor(slot / FRAME_MS) * FRAME_MS;
-    const first = ((slot % FRAME_MS) / SLOT_MS) * NODES_PER_SLOT;
-    let decodeTime = 0;
-    let applyTime = 0;
-    for (let chunk = first; chunk < first + NODES_PER_SLOT; chunk += CHUNK_NODES) {
-      // Build (untimed): node n reports at n × 500 / 2000 ms into each half second.
-      const batch: string[] = [];
-      for (let n = chunk; n < Math.min(chunk + CHUNK_NODES, first + NODES_PER_SLOT); n++) {
-        const at = T0 + second * 1000 + half + Math.floor((n * FRAME_MS) / NODES);
-        const extra: EngineInput[] = [];
-        const frame = nodeFrame(n, nodes[n] as SimPull[], at, extra);
-        for (const input of extra) batch.push(JSON.stringify(input));
-        batch.push(JSON.stringify(frame));
-      }
-      let start = process.cpuUsage();
-      const decoded: EngineInput[] = new Array(batch.length);
-      for (let i = 0; i < batch.length; i++) decoded[i] = JSON.parse(batch[i] as string) as EngineInput;
-      decodeTime += cpuMs(start);
-      start = process.cpuUsage();
-      for (const input of decoded) engine.apply(input);
-      applyTime += cpuMs(start);
-      if (!measured) continue;
-      frames += batch.length;
-      for (const input of decoded) if (input.type === 'ingests.observed') ingestUpdates += input.ingests.length;
-    }
-    const start = process.cpuUsage();
-    engine.apply({ type: 'tick', at: T0 + second * 1000 + slot + SLOT_MS });
-    const delta = engine.drain();
-    const drainTime = cpuMs(start);
-    if (sampled) sampleRateErrors(delta.upserts, T0 + second * 1000 + slot + SLOT_MS);
-    if (!measured) continue;
-    engineCpu += applyTime + drainTime;
-    drainCpu += drainTime;
-    decodeCpu += decodeTime;
-    upserts += delta.upserts.length;
+/** The whole measurement, in the child process running the bundle. */
+function measure(resultsFile: string): void {
+  const engine = createEngine(defaultEngineConfig('bench'));
+  for (let n = 0; n < NODES; n++) {
+    // Node by node, so the harness never holds all 10 k manifests at once.
+    const setup: EngineInput[] = [{ type: 'agent.connected', at: T0, node: `node-${n}`, agentVersion: 'bench', containerdVersion: '2.1' }];
+    const pulls: SimPull[] = [];
+    for (let p = 0; p < PULLS_PER_NODE; p++) pulls.push(newPull(n, T0, setup));
+    nodes.push(pulls);
+    // Through JSON like the streamed frames: the engine keeps strings as a decoder produces them.
+    for (const input of setup) engine.apply(JSON.parse(JSON.stringify(input)) as EngineInput);
   }
-  if (measured) measuredMs += 1000;
-  const memory = process.memoryUsage();
-  peakRss = Math.max(peakRss, memory.rss);
-  peakHeap = Math.max(peakHeap, memory.heapUsed);
+  engine.drain();
+
+  let engineCpu = 0;
+  let decodeCpu = 0;
+  let drainCpu = 0;
+  let upserts = 0;
+  let measuredMs = 0;
+  let frames = 0;
+  let ingestUpdates = 0;
+  let peakRss = process.memoryUsage().rss;
+  let peakHeap = 0;
+
+  /** Frames reach the core one stream at a time: the agent client decodes and applies each as it
+   * arrives. The harness does the same in small chunks of nodes (build untimed, then decode timed,
+   * then apply timed), so it never holds more than a few frames: a whole slot of decoded frames
+   * alive at once would survive young-generation GCs and grow V8's new space — the harness's
+   * memory, not the engine's. */
+  const CHUNK_NODES = 25;
+
+  /** The bridge drains the engine at up to 10 Hz: each 100 ms slot, the nodes whose frames fall in
+   * it are built, encoded, decoded and applied, then the clock ticks to the slot's end and the
+   * engine is drained. */
+  const SLOT_MS = 100;
+  const NODES_PER_SLOT = (NODES * SLOT_MS) / FRAME_MS;
+
+  for (let second = 0; second * 1000 < WARMUP_MS + MEASURED_MS; second++) {
+    const measured = second * 1000 >= WARMUP_MS;
+    const sampled = measured && second % 5 === 0;
+    for (let slot = 0; slot < 1000; slot += SLOT_MS) {
+      const half = Math.floor(slot / FRAME_MS) * FRAME_MS;
+      const first = ((slot % FRAME_MS) / SLOT_MS) * NODES_PER_SLOT;
+      let decodeTime = 0;
+      let applyTime = 0;
+      for (let chunk = first; chunk < first + NODES_PER_SLOT; chunk += CHUNK_NODES) {
+        // Build (untimed): node n reports at n × 500 / 2000 ms into each half second.
+        const batch: string[] = [];
+        for (let n = chunk; n < Math.min(chunk + CHUNK_NODES, first + NODES_PER_SLOT); n++) {
+          const at = T0 + second * 1000 + half + Math.floor((n * FRAME_MS) / NODES);
+          const extra: EngineInput[] = [];
+          const frame = nodeFrame(n, nodes[n] as SimPull[], at, extra);
+          for (const input of extra) batch.push(JSON.stringify(input));
+          batch.push(JSON.stringify(frame));
+        }
+        let start = process.cpuUsage();
+        const decoded: EngineInput[] = new Array(batch.length);
+        for (let i = 0; i < batch.length; i++) decoded[i] = JSON.parse(batch[i] as string) as EngineInput;
+        decodeTime += cpuMs(start);
+        start = process.cpuUsage();
+        for (const input of decoded) engine.apply(input);
+        applyTime += cpuMs(start);
+        if (!measured) continue;
+        frames += batch.length;
+        for (const input of decoded) if (input.type === 'ingests.observed') ingestUpdates += input.ingests.length;
+      }
+      const start = process.cpuUsage();
+      engine.apply({ type: 'tick', at: T0 + second * 1000 + slot + SLOT_MS });
+      const delta = engine.drain();
+      const drainTime = cpuMs(start);
+      if (sampled) sampleRateErrors(delta.upserts, T0 + second * 1000 + slot + SLOT_MS);
+      if (!measured) continue;
+      engineCpu += applyTime + drainTime;
+      drainCpu += drainTime;
+      decodeCpu += decodeTime;
+      upserts += delta.upserts.length;
+    }
+    if (measured) measuredMs += 1000;
+    const memory = process.memoryUsage();
+    peakRss = Math.max(peakRss, memory.rss);
+    peakHeap = Math.max(peakHeap, memory.heapUsed);
+  }
+
+  // Before the GCs below, which touch every live page once more.
+  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  const stats = engine.stats();
+  // What the engine itself retains (run.ts passes --expose-gc): the window's pulls and layers.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const retainedHeap = gc === undefined ? undefined : process.memoryUsage().heapUsed;
+  // Without the harness's simulation state: what the engine alone keeps for this window.
+  nodes.length = 0;
+  gc?.();
+  const engineHeap = gc === undefined ? undefined : process.memoryUsage().heapUsed;
+  const mean = errors.reduce((sum, e) => sum + e, 0) / Math.max(1, errors.length);
+  const sorted = [...errors].sort((a, b) => a - b);
+  const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+  const results = {
+    cpu_fraction_of_core: Number((engineCpu / measuredMs).toFixed(4)),
+    decode_ratio: Number((engineCpu / decodeCpu).toFixed(3)),
+    rss_mib: Number((maxRssBytes / MiB).toFixed(1)),
+    rate_error_pct: Number((mean * 100).toFixed(3)),
+  };
+  console.log(`engine bench: ${NODES} nodes × ${ACTIVE_PER_PULL * PULLS_PER_NODE} active layers, ${FRAME_MS} ms frames, ${measuredMs / 1000} s measured after ${WARMUP_MS / 1000} s warm-up (Node ${process.version})`);
+  console.log(`  drains at 10 Hz: ${(upserts / (measuredMs / 1000)).toFixed(0)} pull upserts/s`);
+  console.log(`  frames ${frames} (${(frames / (measuredMs / 1000)).toFixed(0)}/s), ingest updates ${ingestUpdates} (${(ingestUpdates / (measuredMs / 1000)).toFixed(0)}/s)`);
+  console.log(`  engine CPU ${engineCpu.toFixed(0)} ms, JSON.parse CPU ${decodeCpu.toFixed(0)} ms, of which drain ${drainCpu.toFixed(0)} ms, per ingest update ${((engineCpu * 1000) / ingestUpdates).toFixed(2)} µs`);
+  console.log(`  in window: ${stats.pulls} pulls, ${stats.blobs} blobs (${stats.liveBlobs} live), RSS sampled each second peaks at ${(peakRss / MiB).toFixed(0)} MiB, heap peak ${(peakHeap / MiB).toFixed(0)} MiB, after a full GC ${retainedHeap === undefined ? 'n/a (run with --expose-gc)' : `${(retainedHeap / MiB).toFixed(0)} MiB, of which the harness's simulation ${((retainedHeap - (engineHeap ?? 0)) / MiB).toFixed(0)} MiB`}`);
+  console.log(`  rate error: mean ${(mean * 100).toFixed(3)} %, p99 ${(p99 * 100).toFixed(3)} % over ${errors.length} pull samples`);
+  console.log(`  cpu_fraction_of_core ${results.cpu_fraction_of_core} (goal ≤ 0.25)`);
+  console.log(`  decode_ratio ${results.decode_ratio} (goal ≤ 3)`);
+  console.log(`  rss_mib ${results.rss_mib} (goal ≤ 300)`);
+  console.log(`  rate_error_pct ${results.rate_error_pct} (goal < 1)`);
+  console.log(`  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min; CPU figures are inflated by other work on the machine)`);
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 }
 
-// Before the GCs below, which touch every live page once more.
-const maxRssBytes = process.resourceUsage().maxRSS * 1024;
-const stats = engine.stats();
-// What the engine itself retains (run.ts passes --expose-gc): the window's pulls and layers.
-const gc = (globalThis as { gc?: () => void }).gc;
-gc?.();
-const retainedHeap = gc === undefined ? undefined : process.memoryUsage().heapUsed;
-// Without the harness's simulation state: what the engine alone keeps for this window.
-nodes.length = 0;
-gc?.();
-const engineHeap = gc === undefined ? undefined : process.memoryUsage().heapUsed;
-const mean = errors.reduce((sum, e) => sum + e, 0) / Math.max(1, errors.length);
-const sorted = [...errors].sort((a, b) => a - b);
-const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
-const results = {
-  cpu_fraction_of_core: Number((engineCpu / measuredMs).toFixed(4)),
-  decode_ratio: Number((engineCpu / decodeCpu).toFixed(3)),
-  rss_mib: Number((maxRssBytes / MiB).toFixed(1)),
-  rate_error_pct: Number((mean * 100).toFixed(3)),
-};
-console.log(`engine bench: ${NODES} nodes × ${ACTIVE_PER_PULL * PULLS_PER_NODE} active layers, ${FRAME_MS} ms frames, ${measuredMs / 1000} s measured after ${WARMUP_MS / 1000} s warm-up (Node ${process.version})`);
-console.log(`  drains at 10 Hz: ${(upserts / (measuredMs / 1000)).toFixed(0)} pull upserts/s`);
-console.log(`  frames ${frames} (${(frames / (measuredMs / 1000)).toFixed(0)}/s), ingest updates ${ingestUpdates} (${(ingestUpdates / (measuredMs / 1000)).toFixed(0)}/s)`);
-console.log(`  engine CPU ${engineCpu.toFixed(0)} ms, JSON.parse CPU ${decodeCpu.toFixed(0)} ms, of which drain ${drainCpu.toFixed(0)} ms, per ingest update ${((engineCpu * 1000) / ingestUpdates).toFixed(2)} µs`);
-console.log(`  in window: ${stats.pulls} pulls, ${stats.blobs} blobs (${stats.liveBlobs} live), RSS sampled each second peaks at ${(peakRss / MiB).toFixed(0)} MiB, heap peak ${(peakHeap / MiB).toFixed(0)} MiB, after a full GC ${retainedHeap === undefined ? 'n/a (run with --expose-gc)' : `${(retainedHeap / MiB).toFixed(0)} MiB, of which the harness's simulation ${((retainedHeap - (engineHeap ?? 0)) / MiB).toFixed(0)} MiB`}`);
-console.log(`  rate error: mean ${(mean * 100).toFixed(3)} %, p99 ${(p99 * 100).toFixed(3)} % over ${errors.length} pull samples`);
-console.log(`  cpu_fraction_of_core ${results.cpu_fraction_of_core} (goal ≤ 0.25)`);
-console.log(`  decode_ratio ${results.decode_ratio} (goal ≤ 3)`);
-console.log(`  rss_mib ${results.rss_mib} (goal ≤ 300)`);
-console.log(`  rate_error_pct ${results.rate_error_pct} (goal < 1)`);
-const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'engine.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+/** Bundles this file with the engine (as electron-vite bundles the core into out/main/index.js)
+ * and runs the bundle in a child Node process that measures. */
+async function runBundled(resultsFile: string): Promise<number> {
+  const esbuild = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'pulltrace-engine-bench-'));
+  try {
+    const bundle = join(dir, 'engine.bench.mjs');
+    await esbuild.build({
+      entryPoints: [fileURLToPath(import.meta.url)],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      outfile: bundle,
+      // Only the parent loads esbuild (dynamically, above); the child never reaches that code.
+      external: ['esbuild'],
+      logLevel: 'warning',
+    });
+    await esbuild.stop();
+    const child = spawnSync(process.execPath, ['--expose-gc', bundle, MEASURE_FLAG, resultsFile], { stdio: 'inherit' });
+    if (child.error !== undefined) throw child.error;
+    return child.status ?? 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const MEASURE_FLAG = '--measure-into';
+const flagAt = process.argv.indexOf(MEASURE_FLAG);
+if (flagAt >= 0) {
+  measure(process.argv[flagAt + 1] ?? '');
+} else {
+  process.exitCode = await runBundled(join(dirname(fileURLToPath(import.meta.url)), 'results', 'engine.json'));
+}

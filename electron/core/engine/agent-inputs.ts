@@ -28,7 +28,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { addBlobToPull, isActive, newBlob, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, Blob, isActive, recountPull, setBlobDone, setBlobLive, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -81,7 +81,7 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
       ctx.warn('too-many-blobs');
       return;
     }
-    blob = newBlob(raw.digest, clean.kind, clean.total, '');
+    blob = new Blob(raw.digest, clean.kind, clean.total, '');
     node.blobs.set(raw.digest, blob);
   }
   if (blob.committed) {
@@ -217,7 +217,7 @@ function validDescriptor(descriptor: BlobDescriptor | undefined): descriptor is 
 function claimBlob(node: NodeState, descriptor: BlobDescriptor, kind: 'config' | 'layer'): Blob {
   let blob = node.blobs.get(descriptor.digest);
   if (blob === undefined || (blob.committed && descriptor.present === false)) {
-    blob = newBlob(descriptor.digest, kind, descriptor.size, descriptor.mediaType);
+    blob = new Blob(descriptor.digest, kind, descriptor.size, descriptor.mediaType);
     node.blobs.set(descriptor.digest, blob);
   }
   blob.kind = kind;
@@ -252,6 +252,9 @@ function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: Manife
     blob.owners = blob.owners.length === 0 ? pull.alone : [...blob.owners, pull];
     if (blob.live && blob.done > 0) pull.phases.downloadingAt ??= ctx.now;
   }
+  // Exact size: pushing one by one leaves the array's backing store half empty (20 layers → room
+  // for 41), for as long as the pull stays in the view.
+  pull.blobs = pull.blobs.slice();
   if (allFetched(pull)) pull.phases.unpackingAt ??= ctx.now;
   claimSharedFetches(ctx, pull);
   touch(ctx, pull);

@@ -18,29 +18,77 @@ import type { RateSamples } from './rate.ts';
 
 export type Terminal = 'done' | 'cached' | 'failed' | 'abandoned';
 
-export interface Blob {
+/** The owners of a blob no pull claims (shared, never mutated). */
+export const NO_OWNERS: readonly Pull[] = Object.freeze([]);
+
+/** IngestKind by code, for Blob's packed flags. */
+const KINDS: readonly IngestKind[] = ['unknown', 'layer', 'config', 'manifest', 'index'];
+const LIVE = 1;
+const COMMITTED = 2;
+const KIND_SHIFT = 2;
+
+/** A class, not a plain record, so that `kind`, `live` and `committed` share one small-integer field
+ * behind accessors: one field instead of three on each of the ~200 k blobs of a large window
+ * (8 bytes each, measured −3 MiB retained at 200 k blobs). */
+export class Blob {
   digest: string;
-  kind: IngestKind;
   mediaType: string;
   /** Descriptor size (from the manifest, or the ingest's total before that). */
   size: number;
-  committed: boolean;
-  /** An ingest for this digest is currently listed by containerd. */
-  live: boolean;
   /** High-water mark of bytes fetched: what progress shows; never decreases. */
   done: number;
   /** Rate samples, last offset and rate memo; allocated only while the ingest is live (memory:
    * most blobs are finished). */
   samples: RateSamples | null;
-  startedAt?: number;
-  finishedAt?: number;
+  startedAt: number | undefined;
+  finishedAt: number | undefined;
   /** Pulls whose manifest lists this blob. Copy-on-write (never mutated in place): most blobs have
    * one owner, and they all share that pull's `alone` list instead of an array each. */
   owners: readonly Pull[];
   /** The pull that fetches it (containerd lets one pull write a blob; the others wait on its ref
    * lock): the first claimant, or a claimant with live ingests of its own when the presumed one
    * has none (see claimSharedFetches in agent-inputs.ts). */
-  fetcher?: Pull;
+  fetcher: Pull | undefined;
+  /** LIVE | COMMITTED | kind code << KIND_SHIFT. */
+  #flags: number;
+
+  constructor(digest: string, kind: IngestKind, size: number, mediaType: string) {
+    this.digest = digest;
+    this.mediaType = mediaType;
+    this.size = size;
+    this.done = 0;
+    this.samples = null;
+    this.startedAt = undefined;
+    this.finishedAt = undefined;
+    this.owners = NO_OWNERS;
+    this.fetcher = undefined;
+    this.#flags = KINDS.indexOf(kind) << KIND_SHIFT;
+  }
+
+  get kind(): IngestKind {
+    return KINDS[this.#flags >> KIND_SHIFT] ?? 'unknown';
+  }
+
+  set kind(kind: IngestKind) {
+    this.#flags = (this.#flags & (LIVE | COMMITTED)) | (KINDS.indexOf(kind) << KIND_SHIFT);
+  }
+
+  /** An ingest for this digest is currently listed by containerd. */
+  get live(): boolean {
+    return (this.#flags & LIVE) !== 0;
+  }
+
+  set live(live: boolean) {
+    this.#flags = live ? this.#flags | LIVE : this.#flags & ~LIVE;
+  }
+
+  get committed(): boolean {
+    return (this.#flags & COMMITTED) !== 0;
+  }
+
+  set committed(committed: boolean) {
+    this.#flags = committed ? this.#flags | COMMITTED : this.#flags & ~COMMITTED;
+  }
 }
 
 export interface Pull {
@@ -123,8 +171,6 @@ export interface PodRecord {
   containers: ContainerStatusObserved[];
 }
 
-/** The owners of a blob no pull claims (shared, never mutated). */
-export const NO_OWNERS: readonly Pull[] = Object.freeze([]);
 
 export function isCached(pull: Pull, blob: Blob): boolean {
   return pull.cached !== null && pull.cached.has(blob);
@@ -154,22 +200,6 @@ export function newNode(name: string): NodeState {
   };
 }
 
-export function newBlob(digest: string, kind: IngestKind, size: number, mediaType: string): Blob {
-  return {
-    digest,
-    kind,
-    mediaType,
-    size,
-    committed: false,
-    live: false,
-    done: 0,
-    samples: null,
-    startedAt: undefined,
-    finishedAt: undefined,
-    owners: NO_OWNERS,
-    fetcher: undefined,
-  };
-}
 
 // Blob changes that pulls aggregate. Every change of a blob's bytes, liveness or commit goes
 // through these, so each owner's totals stay equal to the sums over its layers (a property test

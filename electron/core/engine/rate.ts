@@ -17,12 +17,12 @@
 const CAPACITY = 12;
 
 export interface RateSamples {
-  /** Node-clock times (containerd's updated_at) and transferred counters: a ring of CAPACITY
-   * holding the samples within the window (always at least two once progress was seen), so
-   * reading a rate needs no search. Plain number arrays: a typed array costs an ArrayBuffer and an
-   * off-heap backing store each (measured ~0.9 KB per array, ×2 per live ingest). */
-  times: number[];
-  bytes: number[];
+  /** Node-clock times (containerd's updated_at) and transferred counters, interleaved (slot i's
+   * time at 2i, its counter at 2i + 1): a ring of CAPACITY holding the samples within the window
+   * (always at least two once progress was seen), so reading a rate needs no search. One plain
+   * number array: a typed array costs an ArrayBuffer and an off-heap backing store (measured
+   * ~0.9 KB per array), and two arrays cost a second array header (~48 B per live ingest). */
+  ring: number[];
   head: number;
   count: number;
   windowMs: number;
@@ -38,10 +38,9 @@ export interface RateSamples {
 
 export function newSamples(at: number, nodeTime: number, offset: number, windowMs: number): RateSamples {
   const samples: RateSamples = {
-    // Filled with a non-integer so both start as packed double arrays (slots beyond `count` are
+    // Filled with a non-integer so it starts as a packed double array (slots beyond `count` are
     // never read).
-    times: new Array<number>(CAPACITY).fill(0.5),
-    bytes: new Array<number>(CAPACITY).fill(0.5),
+    ring: new Array<number>(2 * CAPACITY).fill(0.5),
     head: 0,
     count: 0,
     windowMs,
@@ -61,17 +60,25 @@ function oldestSlot(samples: RateSamples): number {
 
 function push(samples: RateSamples, time: number, transferred: number): void {
   samples.head = samples.head + 1 === CAPACITY ? 0 : samples.head + 1;
-  samples.times[samples.head] = time;
-  samples.bytes[samples.head] = transferred;
+  samples.ring[2 * samples.head] = time;
+  samples.ring[2 * samples.head + 1] = transferred;
   if (samples.count < CAPACITY) samples.count++;
   // Drop samples that left the window, keeping the newest two whatever their age.
-  while (samples.count > 2 && time - (samples.times[(oldestSlot(samples) + 1) % CAPACITY] ?? 0) >= samples.windowMs) {
+  while (samples.count > 2 && time - timeAt(samples, (oldestSlot(samples) + 1) % CAPACITY) >= samples.windowMs) {
     samples.count--;
   }
 }
 
+function timeAt(samples: RateSamples, slot: number): number {
+  return samples.ring[2 * slot] ?? 0;
+}
+
+function bytesAt(samples: RateSamples, slot: number): number {
+  return samples.ring[2 * slot + 1] ?? 0;
+}
+
 export function newestTime(samples: RateSamples): number {
-  return samples.times[samples.head] ?? 0;
+  return timeAt(samples, samples.head);
 }
 
 /** Records that `delta` more bytes arrived, written by containerd at node time `nodeTime` and
@@ -90,8 +97,8 @@ export function rateAt(samples: RateSamples, now: number, stallAfterMs: number):
   const sinceProgress = now - samples.lastProgressAt;
   if (samples.count < 2 || sinceProgress >= stallAfterMs) return 0;
   const oldest = oldestSlot(samples);
-  const span = (samples.times[samples.head] ?? 0) - (samples.times[oldest] ?? 0);
-  const moved = (samples.bytes[samples.head] ?? 0) - (samples.bytes[oldest] ?? 0);
+  const span = timeAt(samples, samples.head) - timeAt(samples, oldest);
+  const moved = bytesAt(samples, samples.head) - bytesAt(samples, oldest);
   if (span <= 0 || moved <= 0) return 0;
   const usualStep = span / (samples.count - 1);
   const overdue = Math.max(0, sinceProgress - 2 * usualStep);

@@ -16,7 +16,7 @@ import {
   type CommandType,
   type CommandValue,
 } from '../bridge/contract.ts';
-import { labDir, waitFor } from '../kube/lab.fixture.ts';
+import { labDir, labSocket, waitFor } from '../kube/lab.fixture.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -169,6 +169,16 @@ export async function blobBytesInFlight(repo: string): Promise<number> {
  * component of the node or control plane. */
 export function stopLabDaemon(name: 'containerd' | 'kube-apiserver', graceSeconds: number): void {
   execFileSync('bash', ['-c', `source "$1/lib.sh" && lk_stop_daemon "$2" "$3"`, 'stop', labDir, name, String(graceSeconds)], { stdio: 'pipe', timeout: 60_000 });
+}
+
+/** Host pid of a container's main process on the lab node (the kubelet's containerd runs here). */
+export function containerPid(containerId: string): number {
+  const id = containerId.replace(/^containerd:\/\//, '');
+  const tasks = execFileSync('ctr', ['-a', labSocket, '-n', 'k8s.io', 'tasks', 'ls'], { encoding: 'utf8', timeout: 30_000 });
+  const line = tasks.split('\n').find((l) => l.startsWith(`${id} `));
+  const pid = Number(line?.split(/\s+/)[1]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no running task for container ${id}`);
+  return pid;
 }
 
 /** Local TCP ports the process listens on (serve's HTTP port and one port-forward per agent stream). */

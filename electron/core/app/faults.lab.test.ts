@@ -9,7 +9,7 @@
 // namespace pulltrace, no node selector), so the lab is made to look like a stock node: the node
 // image tagged as node:24-slim in the node's containerd and the socket linked at the conventional
 // path (the kube lab's LAB_KUBE_CONTAINERD_SOCKET_LINK). lab-kubelet is the only node that runs pods.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,7 @@ import { DEFAULT_AGENT_NAMESPACE } from './kube-connector.ts';
 import {
   BridgeClient,
   blobBytesInFlight,
+  containerPid,
   killConnections,
   listeningPorts,
   proxyRule,
@@ -134,6 +135,8 @@ async function expectPullRecordedOnce(pod: string): Promise<void> {
   const done = final.at(-1);
   expect(done?.state).toBe('done');
   expect(done?.image).toBe(image);
+  // Known from both the agent (bytes) and the kubelet (the pod): nothing of the pull was lost.
+  expect(done, `${pod}: ${JSON.stringify(done)}`).toMatchObject({ source: 'both', bytesTotal: expect.any(Number) });
   expect(done?.bytesTotal).toBeGreaterThan(50 * MiB);
 }
 
@@ -195,12 +198,16 @@ afterAll(async () => {
 }, 120_000);
 
 describe('faults mid-pull: recovered within 10 s, no pull lost or duplicated (lab)', () => {
-  it('the agent process killed (its pod deleted) and restarted by the DaemonSet', async () => {
+  it('the agent process killed (SIGKILL) and restarted by the kubelet', async () => {
     await startPull('fault-agent-kill', '2MB');
+    const agentPod = () => kubectl(['-n', DEFAULT_AGENT_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/name=pulltrace-agent', '-o', 'jsonpath={.items[0].status.containerStatuses[0].containerID} {.items[0].status.containerStatuses[0].restartCount}']).split(' ');
+    const [containerId, restarts] = agentPod();
+    if (!containerId) throw new Error('no agent container');
     await faultMidPull('agent killed', 'fault-agent-kill', () => {
-      kubectl(['-n', DEFAULT_AGENT_NAMESPACE, 'delete', 'pod', '-l', 'app.kubernetes.io/name=pulltrace-agent', '--wait=false']);
+      process.kill(containerPid(containerId), 'SIGKILL');
       return Date.now();
     }, { mustDrop: true });
+    expect(Number(agentPod()[1])).toBe(Number(restarts) + 1);
   });
 
   it("the node's containerd restarted mid-pull", async () => {
@@ -264,7 +271,7 @@ describe('faults mid-pull: recovered within 10 s, no pull lost or duplicated (la
       const restarted = Date.now();
       expect(serve?.stderr()).not.toMatch(/damaged|skipped|torn/i);
       const after = (await app().invoke({ type: 'history.query', query: {} })).rows;
-      expect(after.map(key).sort()).toEqual(before.map(key).sort());
+      expect.soft(after.map(key).sort(), "every record acknowledged before the SIGKILL").toEqual(before.map(key).sort());
       await connectCluster();
       return restarted;
     }, { mustDrop: false });
@@ -272,12 +279,20 @@ describe('faults mid-pull: recovered within 10 s, no pull lost or duplicated (la
 
   it('the whole history afterwards: every test pull once, read by the CLI from the same folder', async () => {
     const all = (await app().invoke({ type: 'history.query', query: {} })).rows;
-    for (const pod of pods) expect(rowsOf(all, pod).length, `rows of ${pod}`).toBe(pullAttempts(pod));
+    // Soft: every count is reported, and the CLI below still runs when one is off.
+    for (const pod of pods) expect.soft(rowsOf(all, pod).length, `rows of ${pod}`).toBe(pullAttempts(pod));
+    // No extra row for any of those pulls (e.g. one the agent saw, under another name, without its pod).
+    const pulled = all.filter((r) => r.repository === repo || r.image.includes(repo));
+    const total = pods.reduce((sum, pod) => sum + pullAttempts(pod), 0);
+    expect.soft(pulled.length, `alpha-run rows: ${JSON.stringify(pulled.map((r) => [r.id, r.state, r.source, r.pods.map((w) => w.pod.name)]))}`).toBe(total);
     // The agent's own pods start from an image already present: at most one row per pod.
     const agentPods = all.flatMap((r) => r.pods.filter((w) => w.pod.namespace === DEFAULT_AGENT_NAMESPACE).map((w) => w.pod.uid));
-    expect(new Set(agentPods).size).toBe(agentPods.length);
-    const csv = execFileSync(process.execPath, ['electron/core/cli/main.ts', 'export', '--history-dir', historyDir, '--namespace', ns, '--out', '-'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    const records = z.array(z.record(z.string(), z.string())).parse(parseCsv(csv, { columns: true }));
+    expect.soft(new Set(agentPods).size, 'rows per agent pod').toBe(agentPods.length);
+    // The CLI opens the same folder on its own (read-only): it must find it clean and the same rows.
+    const cli = spawnSync(process.execPath, ['electron/core/cli/main.ts', 'export', '--history-dir', historyDir, '--namespace', ns, '--out', '-'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stderr).toBe('');
+    const records = z.array(z.record(z.string(), z.string())).parse(parseCsv(cli.stdout, { columns: true }));
     const ours = all.filter((r) => r.pods.some((w) => w.pod.namespace === ns));
     expect(records.length).toBe(ours.length);
   });

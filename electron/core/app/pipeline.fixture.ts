@@ -60,7 +60,7 @@ export async function startPipeline(namespacePrefix: string): Promise<Pipeline> 
   requireLab({ kubelet: true });
   prepareNodeForDefaultInstall();
   // A leftover install (an earlier run) would turn "install" into "upgrade": start from nothing.
-  kubectl(['delete', 'namespace', agentNamespace, '--ignore-not-found', '--wait=true', '--timeout=90s']);
+  await removeAgentNamespace();
   execFileSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'ignore', timeout: 300_000 });
   await buildAgent(path.join(root, 'out', 'agent'));
 
@@ -97,6 +97,19 @@ export async function startPipeline(namespacePrefix: string): Promise<Pipeline> 
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/** Deletes the agent's namespace and waits until it is gone; kubelet 1.20 sometimes never
+ * confirms a pod's end (the namespace then stays Terminating): its pods are force-deleted. */
+async function removeAgentNamespace(): Promise<void> {
+  kubectl(['delete', 'namespace', agentNamespace, '--ignore-not-found', '--wait=false']);
+  const gone = (): true | undefined => (kubectl(['get', 'namespace', agentNamespace, '--ignore-not-found', '-o', 'name']) === '' ? true : undefined);
+  try {
+    await waitFor(`namespace ${agentNamespace} deleted`, gone, 30_000, 1_000);
+  } catch {
+    kubectl(['-n', agentNamespace, 'delete', 'pods', '--all', '--force', '--grace-period=0', '--ignore-not-found']);
+    await waitFor(`namespace ${agentNamespace} deleted (pods forced)`, gone, 120_000, 1_000);
   }
 }
 

@@ -2,10 +2,11 @@
 //   node electron/core/agents/record-cli.ts --port 7441 --out fixtures/recordings/x.ndjson \
 //     --cluster lab --source "lab containerd 1.6, ctr pull alpha at 2 MB/s" [--host 127.0.0.1]
 //     [--node NAME] [--max-duration 300] [--until-idle 5] [--note TEXT]
-//     [--context NAME] [--kubeconfig PATH] [--no-kube]
+//     [--context NAME] [--kubeconfig PATH] [--kube-namespace NS] [--no-kube]
 // Reach an in-cluster agent first with `kubectl port-forward pod/<agent-pod> 7441`. The node's
 // kubelet events and pods are recorded too, from --context (else the kubeconfig's current context;
-// kubeconfig from --kubeconfig, else KUBECONFIG or ~/.kube/config); --no-kube records the agent only.
+// kubeconfig from --kubeconfig, else KUBECONFIG or ~/.kube/config), only namespace NS's with
+// --kube-namespace (comma-separated list); --no-kube records the agent only.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { kubeconfigPaths, loadKubeconfigs } from '../kube/kubeconfig-source.ts';
@@ -24,6 +25,7 @@ const argsSchema = z.object({
   'until-idle': z.coerce.number().nonnegative().default(5),
   context: z.string().min(1).optional(),
   kubeconfig: z.string().min(1).optional(),
+  'kube-namespace': z.string().min(1).optional(),
   'no-kube': z.boolean().default(false),
 });
 
@@ -44,12 +46,13 @@ function kubeSource(a: z.output<typeof argsSchema>): { kube?: RecordOptions['kub
   return {
     kube: {
       // a fresh configuration each time the watches (re)connect: rotated credentials are re-read
+      ...(a['kube-namespace'] ? { namespaces: a['kube-namespace'].split(',').map((n) => n.trim()) } : {}),
       config: () => loadKubeconfigs(kubeconfigPaths(env), env.PATH ?? '').clientFor(context) ?? snapshot.clientFor(context)!,
       onStatus: (s) => {
         if (s.state === 'backoff') console.error(`record: kube ${s.resource} watch: ${s.error?.message ?? 'retrying'}`);
       },
     },
-    note: `kubelet events and pods from context ${context}`,
+    note: `kubelet events and pods from context ${context}${a['kube-namespace'] ? ` (namespace ${a['kube-namespace']})` : ''}`,
   };
 }
 

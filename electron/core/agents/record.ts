@@ -29,8 +29,9 @@ export interface RecordOptions {
   signal?: AbortSignal;
   /** called once the stream is open (e.g. to start the pulls being recorded) */
   onReady?: () => void;
-  /** the node's cluster: its kubelet events and pods are recorded too */
-  kube?: { config: () => KubeConfig; onStatus?: (status: WatchStatus) => void };
+  /** the node's cluster: its kubelet events and pods are recorded too (only those of
+   * `namespaces` when given: a fixture from a shared cluster keeps to its own pods) */
+  kube?: { config: () => KubeConfig; namespaces?: readonly string[]; onStatus?: (status: WatchStatus) => void };
 }
 
 export interface RecordResult {
@@ -45,9 +46,10 @@ export interface RecordResult {
  * may be one of its pulls; older ones are the node's history (the watch's initial list). */
 const KUBELET_CLOCK_SLACK_MS = 1_000;
 
-/** Whether a kube input is about this node and this recording. */
-export function kubeInputForNode(input: KubeInput, node: string, startedAt: number): boolean {
+/** Whether a kube input is about this node (and these namespaces) and this recording. */
+export function kubeInputForNode(input: KubeInput, node: string, startedAt: number, namespaces?: readonly string[]): boolean {
   if (input.node !== node) return false;
+  if (namespaces?.length && (input.type === 'kube.node.removed' || !namespaces.includes(input.pod.namespace))) return false;
   return input.type !== 'kube.event' || input.at >= startedAt - KUBELET_CLOCK_SLACK_MS;
 }
 
@@ -83,7 +85,7 @@ export async function recordAgent(opts: RecordOptions): Promise<RecordResult> {
         config: opts.kube.config,
         status: opts.kube.onStatus,
         sink: (input) => {
-          if (!kubeInputForNode(input, node, startedAt)) return;
+          if (!kubeInputForNode(input, node, startedAt, opts.kube?.namespaces)) return;
           write(input);
           kubeInputs++;
         },

@@ -7,8 +7,9 @@ describe('missingNodeFlags', () => {
     expect(missingNodeFlags(['-e', 'import("x")'])).toEqual(AGENT_NODE_FLAGS);
   });
 
-  it('leaves a flag the operator set, whatever its value, and asks for nothing once all are set', () => {
+  it('leaves a flag the operator set (command line or NODE_OPTIONS), whatever its value, and asks for nothing once all are set', () => {
     expect(missingNodeFlags(['--max-old-space-size=128'])).toEqual(['--lite-mode', '--max-semi-space-size=1']);
     expect(missingNodeFlags(AGENT_NODE_FLAGS)).toEqual([]);
+    expect(missingNodeFlags([], '--max-old-space-size=128  --max-semi-space-size=2')).toEqual(['--lite-mode']);
   });
 });

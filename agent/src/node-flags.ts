@@ -9,15 +9,17 @@
 //   --max-semi-space-size=1   a 1 MiB young generation (V8 otherwise grows it to 16+ MiB)
 //   --max-old-space-size=64   a ceiling on the old generation: under a flood of frames V8 collects
 //                             instead of growing (the queues are bounded, the live heap is ~12 MiB)
-// A flag the agent was already started with (same name, any value) is left as the operator set it.
+// A flag the agent was already started with, on the command line or in NODE_OPTIONS (same name, any
+// value), is left as the operator set it.
 // PULLTRACE_NODE_FLAGS=keep runs with whatever node was started with.
 export const AGENT_NODE_FLAGS = ['--lite-mode', '--max-semi-space-size=1', '--max-old-space-size=64'];
 
 const flagName = (arg: string): string => arg.split('=')[0]!;
 
-/** The flags of AGENT_NODE_FLAGS node was not started with. */
-export function missingNodeFlags(execArgv: readonly string[]): string[] {
-  const given = new Set(execArgv.map(flagName));
+/** The flags of AGENT_NODE_FLAGS node was not started with (a command-line flag would override
+ * the operator's NODE_OPTIONS, so those count as given too). */
+export function missingNodeFlags(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].map(flagName));
   return AGENT_NODE_FLAGS.filter((flag) => !given.has(flagName(flag)));
 }
 
@@ -26,7 +28,7 @@ function applyNodeFlags(): void {
   // --lite-mode turns WebAssembly off, and Node's TypeScript stripping runs on WebAssembly: the
   // agent run from source (agent/src/*.ts, the tests) keeps node's flags; the bundle applies them
   if (import.meta.filename.endsWith('.ts')) return;
-  const missing = missingNodeFlags(process.execArgv);
+  const missing = missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
   // process.execve exists from Node 23.11; on an older node the agent runs as started
   if (missing.length === 0 || typeof process.execve !== 'function') return;
   // same node, same way of starting (execArgv holds `-e <script>` for the DaemonSet's launcher),

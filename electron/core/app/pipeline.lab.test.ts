@@ -184,6 +184,11 @@ describe('pulls through the real cluster, as the user sees them (lab)', () => {
       expect.soft(shown.pods, `${p.image} pods on screen`).toBe('1');
       expect(record?.['pods']).toBe(`${lab.namespace}/${name}`);
     }
+    // The shared layer crossed the wire once: the two downloads add up to what the registry sent.
+    const sent = (await proxyLog()).filter((e) => e.kind === 'blob' && e.event === 'end').reduce((sum, e) => sum + (e.bytes ?? 0), 0);
+    const downloaded = csv.filter((r) => (r['image'] === alpha.image || r['image'] === beta.image) && r['state'] === 'done').reduce((sum, r) => sum + Number(r['bytes_downloaded']), 0);
+    console.log(`[e2e 2] registry sent ${sent} B; CSV bytes_downloaded alpha + beta ${downloaded} B`);
+    expect.soft(downloaded, 'alpha + beta downloaded vs the registry').toBe(sent);
   });
 
   it('3. a stall is shown within the threshold + 1 s and recovers to downloading', async () => {

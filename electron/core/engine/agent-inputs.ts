@@ -28,7 +28,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { addBlobToPull, Blob, isActive, recountPull, setBlobDone, setBlobLive, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, addLiveBlob, Blob, isActive, recountPull, setBlobDone, setBlobLive, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -62,7 +62,7 @@ function claimSharedFetches(ctx: Context, pull: Pull): void {
 
 function startIngest(ctx: Context, node: NodeState, blob: Blob, clean: CleanIngest): void {
   setBlobLive(blob, true);
-  node.liveBlobs.add(blob);
+  addLiveBlob(node, blob);
   if (blob.kind === 'unknown') blob.kind = clean.kind;
   if (blob.kind === 'manifest' || blob.kind === 'index') node.liveMetadata++;
   blob.startedAt ??= clean.startedAt;

@@ -4,7 +4,7 @@
 import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
 import { BoundedMap } from './bounded.ts';
 import type { ImageName } from './image-name.ts';
-import { isActive, isCached, newNode, NO_OWNERS, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { isActive, isCached, newNode, NO_OWNERS, removeLiveBlob, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
 import { releaseSamples } from './rate.ts';
 import { finishedRecord } from './views.ts';
 
@@ -237,7 +237,7 @@ export function endIngest(node: NodeState, blob: Blob): void {
   node.rateAt = -1;
   if (blob.samples !== null) releaseSamples(blob.samples);
   blob.samples = null;
-  node.liveBlobs.delete(blob);
+  removeLiveBlob(node, blob);
   if (blob.kind === 'manifest' || blob.kind === 'index') node.liveMetadata = Math.max(0, node.liveMetadata - 1);
 }
 

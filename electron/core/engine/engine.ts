@@ -309,7 +309,10 @@ export function createEngine(config: EngineConfig): Engine {
       ctx.restate.delete(pull);
       if (!pull.removed) emit(pull, upserts, false);
     }
-    ctx.dirty.clear();
+    // A new Set, not clear(): V8 allocates a long-lived Set's new tables (clear, and every rehash as
+    // it grows again) in the old generation, where each drain's would be garbage until a full GC
+    // (measured: ~1 MB/s at the benchmark's load). A new Set starts and dies young.
+    ctx.dirty = new Set();
     // Layers started or finished: at once when the state moved, else at the progress interval.
     for (const pull of ctx.restate) {
       if (pull.removed) continue;
@@ -322,7 +325,7 @@ export function createEngine(config: EngineConfig): Engine {
         markProgressed(ctx, pull);
       }
     }
-    ctx.restate.clear();
+    ctx.restate = new Set();
     // Bytes-only changes are coalesced: a pull goes out at most once per progress interval.
     for (const pull of takeProgressed(ctx, isProgressDue)) emit(pull, upserts, false);
     sweep(upserts);
@@ -358,7 +361,7 @@ export function createEngine(config: EngineConfig): Engine {
       for (const node of ctx.nodes.values()) {
         pulls += node.pulls.length;
         blobs += node.blobs.size;
-        liveBlobs += node.liveBlobs.size;
+        liveBlobs += node.liveBlobs.length;
       }
       return {
         nodes: ctx.nodes.size,

@@ -44,10 +44,40 @@ function waitingContainer(record: PodRecord, pull: Pull, container: string | und
 function podsOf(ctx: Context, pull: Pull): PodWaiting[] {
   const cached = pull.podsView;
   // Matching is by image too, and a provisional pull can be renamed.
-  if (cached !== null && cached.version === ctx.podsVersion && cached.image === pull.image) return cached.pods;
-  const pods = buildPods(ctx, pull);
-  pull.podsView = { pods, version: ctx.podsVersion, image: pull.image };
-  return pods;
+  if (cached === null || cached.image !== pull.image) {
+    const pods = buildPods(ctx, pull);
+    pull.podsView = { pods, version: ctx.podsVersion, image: pull.image };
+    return pods;
+  }
+  if (cached.version !== ctx.podsVersion) {
+    // The version moves with any pod of the cluster, so the list is usually unchanged: keep the
+    // one already handed out. A new list would stay on the pull until its next view, outlive
+    // V8's young-generation collections and end as old-generation garbage (measured below).
+    const pods = buildPods(ctx, pull);
+    if (!samePods(pods, cached.pods)) cached.pods = pods;
+    cached.version = ctx.podsVersion;
+  }
+  return cached.pods;
+}
+
+function samePods(a: readonly PodWaiting[], b: readonly PodWaiting[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as PodWaiting;
+    const y = b[i] as PodWaiting;
+    if (
+      x.pod.uid !== y.pod.uid ||
+      x.pod.name !== y.pod.name ||
+      x.pod.namespace !== y.pod.namespace ||
+      x.container !== y.container ||
+      x.waitingReason !== y.waitingReason ||
+      x.workload?.kind !== y.workload?.kind ||
+      x.workload?.name !== y.workload?.name
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function buildPods(ctx: Context, pull: Pull): PodWaiting[] {

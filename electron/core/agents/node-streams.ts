@@ -298,7 +298,13 @@ export class AgentStreams {
         this.streams.delete(node);
       }
     }
-    for (const node of this.waiting.keys()) if (!wanted.has(node) || byNode.get(node)?.ready) this.waiting.delete(node);
+    for (const node of this.waiting.keys()) {
+      if (byNode.get(node)?.ready && wanted.has(node)) this.waiting.delete(node); // its stream says 'connecting' next
+      else if (!wanted.has(node)) {
+        this.waiting.delete(node);
+        this.options.status?.({ node, state: 'idle', attempts: 0 });
+      }
+    }
     for (const node of wanted) {
       const pod = byNode.get(node);
       if (!pod) continue;

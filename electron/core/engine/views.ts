@@ -205,9 +205,11 @@ export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
   const kubelet = pull.kubelet;
   const startedAt = phases.downloadingAt ?? phases.resolvingAt;
   const downloadEnd = phases.unpackingAt ?? finishedAt;
-  const downloadMs = kubelet?.pullMs ?? (phases.downloadingAt === undefined ? undefined : downloadEnd - phases.downloadingAt);
+  const downloadMs = nonNegative(kubelet?.pullMs ?? (phases.downloadingAt === undefined ? undefined : downloadEnd - phases.downloadingAt));
+  // kubelet rounds both figures of "in 10.1s (10s including waiting)" separately, and a queue time
+  // taken from its message can land after the agent's first byte: durations are clamped at 0.
   const kubeletWait = kubelet?.totalMs !== undefined && kubelet.pullMs !== undefined ? kubelet.totalMs - kubelet.pullMs : undefined;
-  const waitMs = kubeletWait ?? (phases.queuedAt !== undefined && startedAt !== undefined ? startedAt - phases.queuedAt : undefined);
+  const waitMs = nonNegative(kubeletWait ?? (phases.queuedAt !== undefined && startedAt !== undefined ? startedAt - phases.queuedAt : undefined));
   const downloaded = pull.terminal === 'done' || pull.terminal === 'cached' ? bytes.done : Math.min(bytes.done, bytes.total);
   return {
     ...setIdentity({} as Identity, ctx, pull),
@@ -218,7 +220,7 @@ export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
     finishedAt,
     waitMs,
     downloadMs,
-    unpackMs: phases.unpackingAt === undefined ? undefined : finishedAt - phases.unpackingAt,
+    unpackMs: nonNegative(phases.unpackingAt === undefined ? undefined : finishedAt - phases.unpackingAt),
     bytesTotal: bytes.total,
     bytesDownloaded: downloaded,
     bytesCached: bytes.cached,
@@ -229,6 +231,8 @@ export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
     source: source(pull),
   };
 }
+
+const nonNegative = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.max(0, ms));
 
 export function nodeView(ctx: Context, node: NodeState): NodeView {
   return {

@@ -24,6 +24,14 @@ describe('7. events-only: without an agent, pulls come from kubelet events and p
     expect(lab.pull(BETA).bytes).toMatchObject({ done: 31466685, total: 31466685, totalKnown: true });
   });
 
+  it('never reports a negative duration: kubelet rounds "in" and "including waiting" separately', () => {
+    const lab = new Lab();
+    lab.pulling(ALPHA).run(200);
+    lab.kubelet('Pulled', `Successfully pulled image "${ALPHA.image}" in 137.66ms (137ms including waiting). Image size: 1000 bytes.`);
+    const [record] = lab.drain().finished;
+    expect(record).toMatchObject({ downloadMs: 137.66, waitMs: 0 });
+  });
+
   it('parses sub-second Go durations (25.697413ms)', () => {
     const lab = new Lab();
     lab.pulling(ALPHA).kubelet('Pulled', `Successfully pulled image "${ALPHA.image}" in 25.697413ms`);

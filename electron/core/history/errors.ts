@@ -1,7 +1,7 @@
 // File-system failures turned into errors a person can act on. History is a side channel of the
 // live view: these errors are reported (status, log, UI banner), never allowed to stop the engine.
 
-export type HistoryErrorCode = 'disk-full' | 'permission-denied' | 'read-only' | 'not-a-directory' | 'io';
+export type HistoryErrorCode = 'disk-full' | 'permission-denied' | 'read-only' | 'not-a-directory' | 'io' | 'invalid-record';
 
 export class HistoryError extends Error {
   readonly code: HistoryErrorCode;

@@ -51,6 +51,21 @@ describe('HistoryStore round trip', () => {
     expect(again.health()).toMatchObject({ writable: true, records: 500, failedWrites: 0 });
   });
 
+  it('refuses a record its reader would reject (negative waitMs), reports it, keeps the others across a reopen', () => {
+    const dir = tempDir();
+    const [good, bad] = [...generateRecords(2, { clusters: ['kind-lab'] })];
+    if (good === undefined || bad === undefined) throw new Error('no records');
+    const store = open({ dir });
+    const result = store.append([{ ...bad, waitMs: -9.5 }, good]);
+    expect(result.written).toBe(1);
+    expect(result.error).toMatchObject({ code: 'invalid-record', message: expect.stringContaining('waitMs') });
+    expect(store.health()).toMatchObject({ failedWrites: 1, records: 1 });
+    store.close();
+    const again = open({ dir });
+    expect(again.recovery).toEqual([]);
+    expect([...again.scan({})]).toEqual([good]);
+  });
+
   it('derives context, namespaces, pods, workloads and duration from the FinishedPull', () => {
     const [pull] = [...generatePulls(1)];
     if (pull === undefined) throw new Error('no pull');

@@ -8,7 +8,7 @@ import { decodeValidatedLine } from './codec.ts';
 import { HistoryError, historyErrorFrom } from './errors.ts';
 import { ClusterJournal, type FsyncPolicy, type RecoveryNote, type Segment } from './journal.ts';
 import { chronological, collectMatches, countMatches, newestPage, statistics, type GroupStats, type HistoryFilter, type RowRef } from './query.ts';
-import type { HistoryRecord } from './record.ts';
+import { historyRecordSchema, type HistoryRecord } from './record.ts';
 
 export interface RetentionOptions {
   /** Records older than this (by finish time) are deleted, a whole segment at a time. */
@@ -119,7 +119,17 @@ export class HistoryStore {
   append(records: readonly HistoryRecord[]): AppendResult {
     if (this.readOnly) return { written: 0, error: new HistoryError('read-only', 'This history store was opened read-only.', this.dir) };
     let written = 0;
+    let invalid: HistoryError | undefined;
     for (const record of records) {
+      // Refuse here what the reader would refuse on reopen: a record written now and dropped as
+      // damage later is a silent loss; refused now, it is reported and the others are kept.
+      const checked = historyRecordSchema.safeParse(record);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        invalid = new HistoryError('invalid-record', `History record ${record.id} refused: ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}.`, this.dir);
+        this.failedWrites++;
+        continue;
+      }
       try {
         const journal = this.journalFor(record.cluster);
         const segmentsBefore = journal.segments.length;
@@ -134,7 +144,7 @@ export class HistoryStore {
         return { written, error: this.lastError };
       }
     }
-    return { written };
+    return invalid === undefined ? { written } : { written, error: invalid };
   }
 
   health(): HistoryHealth {

@@ -191,7 +191,7 @@ export const settingsPatchSchema = z.object({
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 export const historyQuerySchema = z.object({
-  /** Substring matched against image, node, and pod names. */
+  /** Substring matched against image and node names (case-insensitive). */
   text: z.string().max(200).optional(),
   cluster: z.string().optional(),
   state: z.enum(['done', 'cached', 'failed', 'abandoned']).optional(),

@@ -2,7 +2,7 @@
 // versioning in both directions, the health service, garbage on the gRPC port, and the single-file
 // bundle running from a directory without node_modules. No lab needed.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -80,6 +80,40 @@ describe('agent process without containerd', () => {
     session.close();
     const metrics = await scrapeMetrics(agent.metricsPort);
     expect(metricValue(metrics, 'pulltrace_agent_containerd_up')).toBe(0);
+  });
+});
+
+describe('desktop client on a path that goes silent', () => {
+  it('ends the session as timed out when heartbeats stop but the connection stays open', async () => {
+    // A forwarder that can stop passing bytes without closing anything: what a port-forward
+    // through a restarted API server can look like from the desktop.
+    let muted = false;
+    const sockets: Socket[] = [];
+    const forwarder = createServer((local) => {
+      const remote = connect(agent.grpcPort, '127.0.0.1');
+      sockets.push(local, remote);
+      local.on('data', (chunk: Buffer) => muted || remote.write(chunk));
+      remote.on('data', (chunk: Buffer) => muted || local.write(chunk));
+      local.on('error', () => remote.destroy());
+      remote.on('error', () => local.destroy());
+    });
+    const port = await new Promise<number>((resolve) => forwarder.listen(0, '127.0.0.1', () => resolve((forwarder.address() as AddressInfo).port)));
+    try {
+      const session = connectAgent({ host: '127.0.0.1', port, silenceTimeoutMs: 1_500 });
+      expect((await session.hello).heartbeatMs).toBe(500);
+      // Heartbeats (every 500 ms) keep a healthy stream open past the silence limit.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(session.closed).toBe(false);
+      muted = true;
+      const mutedAt = Date.now();
+      const err = await endOf(session);
+      expect(err).toMatchObject({ kind: 'timeout', message: expect.stringContaining('heartbeats stopped') });
+      // Well before grpc keepalive (30 s + 10 s) would have noticed anything.
+      expect(Date.now() - mutedAt).toBeLessThan(5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      forwarder.close();
+    }
   });
 });
 

@@ -49,6 +49,8 @@ export interface AgentClientOptions {
   clientName?: string;
   /** time allowed from the call to the Hello frame */
   helloTimeoutMs?: number;
+  /** ends the session when no frame came for this long after Hello (default: 2.5 heartbeats, ≥ 5 s) */
+  silenceTimeoutMs?: number;
   /** overrides our protocol major (tests of the mismatch path) */
   protocolMajor?: number;
 }
@@ -59,6 +61,10 @@ export interface AgentSessionEvents {
   invalid: [string];
   end: [AgentClientError | null];
 }
+
+/** Heartbeats missed in a row before a stream counts as dead, and the least silence allowed. */
+const SILENT_HEARTBEATS = 2.5;
+const SILENCE_MIN_MS = 5_000;
 
 export class AgentSession extends EventEmitter<AgentSessionEvents> {
   readonly hello: Promise<AgentHello>;
@@ -92,6 +98,20 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       opts.helloTimeoutMs ?? 10_000,
     );
     let sawHello = false;
+    // The agent sends a heartbeat every hello.heartbeatMs. A stream that goes silent for several of
+    // them is dead even if nothing says so: a port-forward through an API server that restarted
+    // can leave the local socket open with nothing behind it. End it, so the caller reconnects.
+    let silence: NodeJS.Timeout | undefined;
+    let silenceMs = 0;
+    const armSilence = (): void => {
+      clearTimeout(silence);
+      silence = setTimeout(
+        () => this.finish(new AgentClientError('timeout', `no frame from the agent at ${opts.host}:${opts.port} for ${silenceMs} ms (heartbeats stopped)`)),
+        silenceMs,
+      );
+      silence.unref();
+    };
+    this.on('end', () => clearTimeout(silence));
 
     this.call.on('data', (raw: unknown) => {
       const parsed = frameSchema.safeParse(raw);
@@ -114,8 +134,10 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         }
         sawHello = true;
         clearTimeout(helloTimer);
+        silenceMs = opts.silenceTimeoutMs ?? Math.max(SILENCE_MIN_MS, SILENT_HEARTBEATS * frame.hello.heartbeatMs);
         gotHello(frame.hello);
       }
+      if (!this.ended) armSilence();
       this.emit('frame', frame);
     });
     this.call.on('error', (err: grpc.ServiceError) => {

@@ -16,24 +16,79 @@
 
 const CAPACITY = 12;
 
-export interface RateSamples {
+/** Where the scalar doubles live in the record's array, after the ring. */
+const TRANSFERRED = 2 * CAPACITY;
+const LAST_PROGRESS_AT = TRANSFERRED + 1;
+const LAST_OFFSET = TRANSFERRED + 2;
+const RATE_AT = TRANSFERRED + 3;
+const RATE_VALUE = TRANSFERRED + 4;
+const SLOTS = TRANSFERRED + 5;
+
+/** One live ingest's rate record. A class whose doubles all sit in one packed double array behind
+ * accessors: as object fields, each double would be a separate 16-byte heap number plus its
+ * field (measured: −1.9 MiB retained at 40 k live ingests). */
+export class RateSamples {
   /** Node-clock times (containerd's updated_at) and transferred counters, interleaved (slot i's
    * time at 2i, its counter at 2i + 1): a ring of CAPACITY holding the samples within the window
-   * (always at least two once progress was seen), so reading a rate needs no search. One plain
-   * number array: a typed array costs an ArrayBuffer and an off-heap backing store (measured
-   * ~0.9 KB per array), and two arrays cost a second array header (~48 B per live ingest). */
-  ring: number[];
+   * (always at least two once progress was seen), so reading a rate needs no search; then the
+   * scalars below. One plain number array: a typed array costs an ArrayBuffer and an off-heap
+   * backing store (measured ~0.9 KB per array). */
+  values: number[];
   head: number;
   count: number;
   windowMs: number;
-  transferred: number;
+
+  constructor(windowMs: number) {
+    // Filled with a non-integer so it starts as a packed double array (ring slots beyond `count`
+    // are never read).
+    this.values = new Array<number>(SLOTS).fill(0.5);
+    this.head = 0;
+    this.count = 0;
+    this.windowMs = windowMs;
+  }
+
+  get transferred(): number {
+    return this.values[TRANSFERRED] ?? 0;
+  }
+
+  set transferred(bytes: number) {
+    this.values[TRANSFERRED] = bytes;
+  }
+
   /** Engine time when progress was last observed (drives stall and decay in the engine's clock). */
-  lastProgressAt: number;
+  get lastProgressAt(): number {
+    return this.values[LAST_PROGRESS_AT] ?? 0;
+  }
+
+  set lastProgressAt(at: number) {
+    this.values[LAST_PROGRESS_AT] = at;
+  }
+
   /** Last offset containerd reported (may drop when an ingest restarts). */
-  lastOffset: number;
+  get lastOffset(): number {
+    return this.values[LAST_OFFSET] ?? 0;
+  }
+
+  set lastOffset(offset: number) {
+    this.values[LAST_OFFSET] = offset;
+  }
+
   /** Rate memo for one engine time (node totals, pull status and layer views all ask for it). */
-  rateAt: number;
-  rateValue: number;
+  get rateAt(): number {
+    return this.values[RATE_AT] ?? 0;
+  }
+
+  set rateAt(at: number) {
+    this.values[RATE_AT] = at;
+  }
+
+  get rateValue(): number {
+    return this.values[RATE_VALUE] ?? 0;
+  }
+
+  set rateValue(rate: number) {
+    this.values[RATE_VALUE] = rate;
+  }
 }
 
 /** Records of ingests that ended, for the next ingests to start (bounded). Thousands of ingests start
@@ -45,19 +100,7 @@ const SPARE_MAX = 1024;
 
 export function newSamples(at: number, nodeTime: number, offset: number, windowMs: number): RateSamples {
   const reused = spare.pop();
-  const samples: RateSamples = reused ?? {
-    // Filled with a non-integer so it starts as a packed double array (slots beyond `count` are
-    // never read).
-    ring: new Array<number>(2 * CAPACITY).fill(0.5),
-    head: 0,
-    count: 0,
-    windowMs,
-    transferred: 0,
-    lastProgressAt: at,
-    lastOffset: offset,
-    rateAt: -1,
-    rateValue: 0,
-  };
+  const samples = reused ?? new RateSamples(windowMs);
   samples.head = 0;
   samples.count = 0;
   samples.windowMs = windowMs;
@@ -81,8 +124,8 @@ function oldestSlot(samples: RateSamples): number {
 
 function push(samples: RateSamples, time: number, transferred: number): void {
   samples.head = samples.head + 1 === CAPACITY ? 0 : samples.head + 1;
-  samples.ring[2 * samples.head] = time;
-  samples.ring[2 * samples.head + 1] = transferred;
+  samples.values[2 * samples.head] = time;
+  samples.values[2 * samples.head + 1] = transferred;
   if (samples.count < CAPACITY) samples.count++;
   // Drop samples that left the window, keeping the newest two whatever their age.
   while (samples.count > 2 && time - timeAt(samples, (oldestSlot(samples) + 1) % CAPACITY) >= samples.windowMs) {
@@ -91,11 +134,11 @@ function push(samples: RateSamples, time: number, transferred: number): void {
 }
 
 function timeAt(samples: RateSamples, slot: number): number {
-  return samples.ring[2 * slot] ?? 0;
+  return samples.values[2 * slot] ?? 0;
 }
 
 function bytesAt(samples: RateSamples, slot: number): number {
-  return samples.ring[2 * slot + 1] ?? 0;
+  return samples.values[2 * slot + 1] ?? 0;
 }
 
 export function newestTime(samples: RateSamples): number {

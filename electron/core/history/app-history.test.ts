@@ -42,6 +42,24 @@ describe('app history port backed by the store', () => {
     reopened.close();
   });
 
+  it('after a restart, a pull finished again from re-read kubelet events is not recorded twice; a later attempt is', async () => {
+    const { store, app, dir } = openApp();
+    const first = pulls.find((p) => p.pods.length > 0 && p.state === 'done');
+    if (first === undefined) throw new Error('no pull with pods');
+    app.record([first]);
+    store.close();
+    const reopened = HistoryStore.open({ dir, fsync: 'never', now: () => START });
+    const again = createAppHistory(reopened);
+    // The new engine numbers attempts afresh and dates the pull from kubelet's event (1 s resolution).
+    const replayed = { ...first, id: `${first.node}/${first.image}#1`, finishedAt: first.finishedAt + 1_200, source: 'events' as const, bytesDownloaded: 0 };
+    const retried = { ...first, id: `${first.node}/${first.image}#2`, finishedAt: first.finishedAt + 15_000 };
+    const podless = { ...first, id: 'agent-only', pods: [], finishedAt: first.finishedAt + 500 };
+    again.record([replayed, retried, podless]);
+    const rows = reopened.query({ clusters: [first.cluster], nodes: [first.node] }, { limit: 100 }).records.filter((r) => r.image === first.image);
+    expect(rows.map((r) => r.id).sort()).toEqual([first.id, retried.id, podless.id].sort());
+    reopened.close();
+  });
+
   it('stores the download-rate series sampled from the drains with the finished pull, across a restart', async () => {
     const { store, app, dir } = openApp();
     // Between 5 s and MAX_POINTS seconds long: one bucket per second.

@@ -51,7 +51,8 @@ export function createAppHistory(store: HistoryStore, options: AppHistoryOptions
       sampler.observe(pulls);
     },
     record(pulls: readonly FinishedPull[]) {
-      const { error } = store.append(pulls.map((p) => toHistoryRecord(p, options.contextOf?.(p.cluster), sampler.finish(p))));
+      const fresh = pulls.filter((p) => !alreadyRecorded(store, p));
+      const { error } = store.append(fresh.map((p) => toHistoryRecord(p, options.contextOf?.(p.cluster), sampler.finish(p))));
       if ((error !== undefined) !== failing) {
         failing = error !== undefined;
         options.onError?.(error);
@@ -72,4 +73,23 @@ export function createAppHistory(store: HistoryStore, options: AppHistoryOptions
       return { csv: (await text).toString('utf8'), rows };
     },
   };
+}
+
+/** Finish times of one pull seen twice differ by kubelet's 1 s timestamp resolution and the agent's
+ * lead on kubelet's Pulled event; two real attempts of one pod are ≥ 10 s apart (kubelet's first
+ * image-pull back-off). */
+const SAME_PULL_WINDOW_MS = 5_000;
+
+/** After a restart the engine re-reads kubelet's events (kept an hour) and finishes the pulls they
+ * describe again. A record of the same node, image, state and pod finished within a few seconds of
+ * this one is that same pull: it is not recorded twice. (A pull that ended while the app was down
+ * has no such record and is recorded.) */
+function alreadyRecorded(store: HistoryStore, pull: FinishedPull): boolean {
+  if (pull.pods.length === 0) return false;
+  const uids = new Set(pull.pods.map((p) => p.pod.uid));
+  const { records } = store.query(
+    { clusters: [pull.cluster], nodes: [pull.node], states: [pull.state], since: pull.finishedAt - SAME_PULL_WINDOW_MS, until: pull.finishedAt + SAME_PULL_WINDOW_MS + 1 },
+    { limit: 50 },
+  );
+  return records.some((r) => r.image === pull.image && r.pods.some((p) => uids.has(p.pod.uid)));
 }

@@ -80,8 +80,12 @@ function samePods(a: readonly PodWaiting[], b: readonly PodWaiting[]): boolean {
   return true;
 }
 
-function buildPods(ctx: Context, pull: Pull): PodWaiting[] {
-  const waitingOnNode = ctx.waitingPods.get(pull.node.name);
+/** `byStatus`: also pods whose container status waits on this image. True for an active pull, a
+ * failed one (pods in ErrImagePull / ImagePullBackOff wait because of it) and the history record
+ * built as a pull ends; false for a done or cached pull's later views, or a pod that starts
+ * waiting on the image afterwards (a new pull, maybe a cached one) would join it. */
+function buildPods(ctx: Context, pull: Pull, byStatus = isActive(pull) || pull.terminal === 'failed'): PodWaiting[] {
+  const waitingOnNode = byStatus ? ctx.waitingPods.get(pull.node.name) : undefined;
   if (pull.eventPods.size === 0 && (waitingOnNode === undefined || waitingOnNode.size === 0)) return [];
   const out: PodWaiting[] = [];
   for (const [uid, attached] of pull.eventPods) {
@@ -204,8 +208,12 @@ export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
   const bytes = pullBytes(pull);
   const kubelet = pull.kubelet;
   const startedAt = phases.downloadingAt ?? phases.resolvingAt;
-  const downloadEnd = phases.unpackingAt ?? finishedAt;
-  const downloadMs = nonNegative(kubelet?.pullMs ?? (phases.downloadingAt === undefined ? undefined : downloadEnd - phases.downloadingAt));
+  // With the agent, the download is measured: first byte to last blob in the content store (CRI
+  // unpacks while it downloads, so there may be no separate unpacking phase); unpacking is what
+  // is left until the image record. kubelet's "pulled in" covers both, so it is the fallback.
+  const measured = pull.fromAgent && phases.downloadingAt !== undefined;
+  const downloadEnd = phases.unpackingAt ?? (measured ? lastFetchAt(pull, finishedAt) : finishedAt);
+  const downloadMs = nonNegative(measured ? downloadEnd - (phases.downloadingAt ?? downloadEnd) : kubelet?.pullMs ?? (phases.downloadingAt === undefined ? undefined : downloadEnd - phases.downloadingAt));
   // kubelet rounds both figures of "in 10.1s (10s including waiting)" separately, and a queue time
   // taken from its message can land after the agent's first byte: durations are clamped at 0.
   const kubeletWait = kubelet?.totalMs !== undefined && kubelet.pullMs !== undefined ? kubelet.totalMs - kubelet.pullMs : undefined;
@@ -220,19 +228,29 @@ export function finishedRecord(ctx: Context, pull: Pull): FinishedPull {
     finishedAt,
     waitMs,
     downloadMs,
-    unpackMs: nonNegative(phases.unpackingAt === undefined ? undefined : finishedAt - phases.unpackingAt),
+    unpackMs: nonNegative(measured || phases.unpackingAt !== undefined ? finishedAt - downloadEnd : undefined),
     bytesTotal: bytes.total,
     bytesDownloaded: downloaded,
     bytesCached: bytes.cached,
     avgRate: downloadMs !== undefined && downloadMs > 0 ? (downloaded * 1000) / downloadMs : 0,
     peakRate: pull.peakRate,
     layerCount: pull.blobs.filter((blob) => blob.kind !== 'config').length,
-    pods: podsOf(ctx, pull),
+    pods: buildPods(ctx, pull, true),
     source: source(pull),
   };
 }
 
 const nonNegative = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.max(0, ms));
+
+/** When the pull's last downloaded blob reached the content store (at most `finishedAt`). */
+function lastFetchAt(pull: Pull, finishedAt: number): number {
+  let last: number | undefined;
+  for (const blob of pull.blobs) {
+    if (isCached(pull, blob) || blob.finishedAt === undefined) continue;
+    last = Math.max(last ?? blob.finishedAt, blob.finishedAt);
+  }
+  return Math.min(last ?? finishedAt, finishedAt);
+}
 
 export function nodeView(ctx: Context, node: NodeState): NodeView {
   return {

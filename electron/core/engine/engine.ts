@@ -54,6 +54,11 @@ export interface EngineStats {
   attemptKeys: number;
 }
 
+/** Progress-only changes of a pull leave drain() at most this often: half a second keeps what the
+ * user reads within the freshness bar (offset change → screen, p95 < 1 s, with the agent's 250 ms
+ * poll and the bridge's 100 ms flush on the way) at half the views of every drain. */
+const DEFAULT_PROGRESS_INTERVAL_MS = 500;
+
 /** Inputs up to this much older than the engine clock are normal interleaving of the agent and
  * kube streams; anything older counts as the clock going backwards. Both are clamped to now. */
 const REORDER_TOLERANCE_MS = 2_000;
@@ -250,8 +255,7 @@ export function createEngine(config: EngineConfig): Engine {
     }
   }
 
-  const progressIntervalMs = config.progressIntervalMs ?? 1_000;
-  let lastSweepAt = -Infinity;
+  const progressIntervalMs = config.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   let lastNodeRatesAt = -Infinity;
 
   function emit(pull: Pull, upserts: PullView[], onlyIfChanged: boolean): void {
@@ -261,17 +265,29 @@ export function createEngine(config: EngineConfig): Engine {
     if (remember(pull, status, bytes, ctx.now) || !onlyIfChanged) upserts.push(pullView(ctx, pull, status, bytes));
   }
 
-  /** Once per progress interval: active pulls no input touched whose view changed with time alone
-   * (stalled, rate decaying, waiting over). Pulls sent within the interval are skipped. */
+  /** At every drain: active pulls no input touched whose view changed with time alone (stalled,
+   * rate decaying, waiting over). Pulls sent within the progress interval are skipped, so each is
+   * looked at about once an interval, but a stall is seen at the first drain past its threshold
+   * rather than up to an interval late. */
   function sweep(upserts: PullView[]): void {
-    if (ctx.now - lastSweepAt < progressIntervalMs) return;
-    lastSweepAt = ctx.now;
     for (const node of ctx.nodes.values()) {
       for (const pull of node.pulls) {
-        if (pull.terminal !== undefined || ctx.now - pull.emitted.at < progressIntervalMs) continue;
+        if (pull.terminal !== undefined) continue;
+        if (ctx.now - pull.emitted.at < progressIntervalMs && !mayHaveStalled(pull)) continue;
         emit(pull, upserts, true);
       }
     }
+  }
+
+  /** A pull sent as downloading whose live layers have all gone without progress for the stall
+   * threshold: its state changes now, not at its next progress slot. Stops at the first moving
+   * layer, so a busy pull costs one comparison. */
+  function mayHaveStalled(pull: Pull): boolean {
+    if (pull.emitted.state !== 'downloading' || pull.liveBlobs.length === 0) return false;
+    for (const blob of pull.liveBlobs) {
+      if (blob.samples === null || ctx.now - blob.samples.lastProgressAt < config.stallAfterMs) return false;
+    }
+    return true;
   }
 
   /** Nodes whose agent or pull count changed (at once) or whose rate moved (once per interval). */

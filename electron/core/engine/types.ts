@@ -385,7 +385,7 @@ export interface EngineConfig {
   /** Finished pulls stay visible in the live view this long, then are removed. */
   retainFinishedMs: number;
   /** A pull whose state did not change is re-sent by drain() at most this often (its bytes and
-   * rate still move): a bridge draining at 10 Hz then sends each downloading pull about once a
-   * second instead of at every drain. State changes are sent at once. Default 1000. */
+   * rate still move): a bridge draining at 10 Hz then sends each downloading pull twice a second
+   * instead of at every drain. State changes are sent at once. Default 500. */
   progressIntervalMs?: number;
 }

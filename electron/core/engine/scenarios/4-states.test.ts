@@ -33,6 +33,26 @@ describe('4. states: queued, resolving, downloading, stalled, unpacking, done, c
     expect(lab.pull(BIG).state).toBe('queued');
   });
 
+  it('sends a stall at the first drain where the pull is stalled, not up to a progress interval later', () => {
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).manifest(ALPHA);
+    lab.fetch(ALPHA.config, 1e6).fetch(BASE_20M, 2e6).run(3_000);
+    lab.drain();
+    lab.setRate(BASE_20M, 0);
+    let sentStalled = false;
+    let stalledSeen = false;
+    lab.run(15_000, () => {
+      const stalledNow = lab.pull(ALPHA).state === 'stalled';
+      const drained = lab.drain().upserts.find((p) => p.image === ALPHA.image);
+      if (stalledNow && !stalledSeen) {
+        stalledSeen = true;
+        sentStalled = drained?.state === 'stalled';
+      }
+    });
+    expect(stalledSeen).toBe(true);
+    expect(sentStalled).toBe(true);
+  });
+
   it('shows a cached image from kubelet "already present on machine"', () => {
     const lab = new Lab().connect();
     lab.kubelet('Pulled', `Container image "${ALPHA.image}" already present on machine`);

@@ -18,6 +18,9 @@ const SOURCES_RECHECK_MS = 1_000;
 
 export interface CatalogEvents {
   manifest(m: ManifestMsg): void;
+  /** A blob of a manifest just read is already in the store but was committed after the manifest:
+   * this pull fetched it between two polls, never seen as an ingest. */
+  fetchedUnseen(digest: string): void;
   index(i: IndexMsg): void;
   bad(kind: string): void;
 }
@@ -129,16 +132,19 @@ export class Catalog {
       }
       return;
     }
+    const fetchedUnseen: string[] = [];
     const describe = async (d: ParsedDescriptor): Promise<BlobMsg> => {
       const blob = await this.client.info(d.digest);
       // present = committed before this manifest was: cached on the node, not fetched by this pull
       const present = blob !== null && blob.createdAt <= info.createdAt && !this.isLive(d.digest);
+      if (blob !== null && !present && !this.isLive(d.digest)) fetchedUnseen.push(d.digest);
       return { digest: d.digest, size: d.size, mediaType: d.mediaType, present };
     };
     const [config, ...layers] = await Promise.all([describe(parsed.config), ...parsed.layers.map(describe)]);
     const platform = this.platformHints.get(digest) ?? (await this.platformOf(parsed.config.digest));
     const manifest: ManifestMsg = { digest, mediaType: parsed.mediaType, sources, config: config!, layers, ...(platform ? { platform } : {}) };
     this.publishManifest(manifest, info.createdAt);
+    for (const digest of fetchedUnseen) this.events.fetchedUnseen(digest);
     // the distribution.source label is set right after the commit: look again once if it was not there yet
     if (sources.length === 0) setTimeout(() => void this.recheckSources(digest), SOURCES_RECHECK_MS).unref();
   }

@@ -61,6 +61,7 @@ export class Collector {
           this.publish({ manifest: m });
         },
         index: (i) => this.publish({ index: i }),
+        fetchedUnseen: (digest) => this.publishUnseenCommit(digest),
         bad: (kind) => this.metrics.bad(kind),
       },
       deps.log,
@@ -187,6 +188,12 @@ export class Collector {
     if (last.kind === 'config') await this.catalog.configCommitted(last.digest);
   }
 
+  /** A blob committed without ever showing as an ingest (a small or fast one, between two polls):
+   * the desktop learns it is in the store, as for a vanished ingest. */
+  private publishUnseenCommit(digest: string): void {
+    this.publish({ ingestGone: { ref: `unseen-${digest}`, digest, outcome: 'committed', lastOffset: 0 } });
+  }
+
   /** Blobs of tracked pulls that committed between two polls (never seen as ingests). */
   private async settlePending(live: ReadonlySet<string>): Promise<void> {
     for (const digest of this.pulls.pendingWithoutIngest(live).slice(0, 64)) {
@@ -284,7 +291,11 @@ export class Collector {
         return;
       case 'content-create': {
         const ingest = [...this.ingests.values()].find((i) => i.digest === event.digest);
-        if (!ingest) return;
+        if (!ingest) {
+          // Fetched between two polls: never seen as an ingest, yet a known pull's blob.
+          if (this.catalog.owners(event.digest).length > 0) this.publishUnseenCommit(event.digest);
+          return;
+        }
         if (this.committedHints.size >= MAX_COMMITTED_HINTS) this.committedHints.clear();
         this.committedHints.add(event.digest);
         if (ingest.kind === 'manifest' || ingest.kind === 'index') void this.catalog.learn(event.digest);

@@ -137,7 +137,9 @@ function allFetched(pull: Pull): boolean {
 
 export function applyGone(ctx: Context, node: NodeState, input: IngestGone): void {
   const blob = node.blobs.get(input.digest);
-  if (blob === undefined || !blob.live) return;
+  if (blob === undefined) return;
+  // A blob fetched between two agent polls was never live: its commit still counts.
+  if (!blob.live && (input.outcome !== 'committed' || blob.committed)) return;
   if (input.outcome === 'committed') {
     creditCommitted(node, blob, ctx.now);
     for (const owner of blob.owners) if (allFetched(owner)) owner.phases.unpackingAt ??= ctx.now;

@@ -13,6 +13,25 @@ describe('5. totals and ETA come from manifest sizes, layers not started include
     expect(alpha.etaSeconds).toBeGreaterThan(20);
   });
 
+  it('counts a layer fetched between two agent polls (never live) once its commit is reported', () => {
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).manifest(ALPHA).fetch(BASE_20M, 2e6).run(2_000);
+    const before = lab.pull(ALPHA).bytes.done;
+    const unseen = ALPHA.layers.find((l) => l.digest !== BASE_20M.digest);
+    if (unseen === undefined) throw new Error('no second layer');
+    expect(lab.pull(ALPHA).layers.find((l) => l.digest === unseen.digest)?.state).toBe('pending');
+    lab.gone(unseen, 'committed');
+    const after = lab.pull(ALPHA);
+    expect(after.layers.find((l) => l.digest === unseen.digest)).toMatchObject({ state: 'done', done: unseen.size });
+    expect(after.bytes.done).toBe(before + unseen.size);
+    // An aborted report for a blob that was never live changes nothing.
+    const other = ALPHA.layers.find((l) => l.digest !== BASE_20M.digest && l.digest !== unseen.digest);
+    if (other !== undefined) {
+      lab.gone(other, 'aborted');
+      expect(lab.pull(ALPHA)).toMatchObject({ state: 'downloading', bytes: { done: after.bytes.done } });
+    }
+  });
+
   it('reports layers already on the node as cached, outside total and rate', () => {
     const lab = new Lab().connect();
     lab.pulling(BETA).manifest(BETA, { present: [BASE_20M.digest, TINY_META.digest] });

@@ -2,7 +2,8 @@
 // engine's KubeInputs. This is all events-only mode needs; with agents it adds the correlation
 // (which pods wait on which pull). Objects that fail validation are counted, not delivered.
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1ListMeta } from '@kubernetes/client-node';
-import type { KubeInput, WorkloadRef } from '../engine/types.ts';
+import type { KubeInput, KubeletEvent, WorkloadRef } from '../engine/types.ts';
+import { eventsStillUnderWay } from './events-backlog.ts';
 import { ResourceWatch, type ListPage, type ResourceSpec, type WatchStatus } from './list-watch.ts';
 import { kubeletPodEventsSelector, parsePod, translateEvent, translatePod, workloadFromPod, type PodObject } from './translate.ts';
 
@@ -48,13 +49,15 @@ export class ClusterWatches {
   private readonly jobOwners = new Map<string, WorkloadRef>();
   private readonly options: ClusterWatchesOptions;
   private readonly now: () => number;
+  /** Events of the first list, held until it completes (undefined afterwards). */
+  private eventsBacklog: KubeletEvent[] | undefined = [];
 
   constructor(options: ClusterWatchesOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
     const s = specs(options.maxEvents ?? 20_000);
     this.watches = [
-      new ResourceWatch(s.events, options.config, { upsert: (o) => this.onEvent(o), remove: () => undefined, status: options.status }),
+      new ResourceWatch(s.events, options.config, { upsert: (o) => this.onEvent(o), remove: () => undefined, listed: (first) => this.onEventsListed(first), status: options.status }),
       new ResourceWatch(s.pods, options.config, { upsert: (o) => this.onPod(o), remove: (key, o) => this.onPodRemoved(key, o), status: options.status }),
       new ResourceWatch(s.nodes, options.config, { upsert: (o) => this.onNode(o), remove: (key) => this.onNodeRemoved(key), status: options.status }),
     ];
@@ -70,8 +73,21 @@ export class ClusterWatches {
 
   private onEvent(raw: unknown): void {
     const verdict = translateEvent(raw, this.now());
-    if ('input' in verdict) this.options.sink(verdict.input);
-    else if (verdict.skipped === 'invalid') this.dropped.events += 1;
+    if (!('input' in verdict)) {
+      if (verdict.skipped === 'invalid') this.dropped.events += 1;
+    } else if (this.eventsBacklog !== undefined && verdict.input.type === 'kube.event') {
+      this.eventsBacklog.push(verdict.input);
+    } else {
+      this.options.sink(verdict.input);
+    }
+  }
+
+  /** The first list is the past: only pulls still under way go on (events-backlog.ts). */
+  private onEventsListed(first: boolean): void {
+    if (!first || this.eventsBacklog === undefined) return;
+    const backlog = this.eventsBacklog;
+    this.eventsBacklog = undefined;
+    for (const input of eventsStillUnderWay(backlog)) this.options.sink(input);
   }
 
   private onPod(raw: unknown): void {

@@ -72,7 +72,11 @@ describe('ResourceWatch supervisor', () => {
     const statuses: WatchStatus[] = [];
     const watch = new ResourceWatch(spec, () => kc, {
       upsert: (o) => upserts.push(`${(o as { metadata: { uid: string; resourceVersion: string } }).metadata.uid}@${(o as { metadata: { resourceVersion: string } }).metadata.resourceVersion}`),
-      remove: (key) => removals.push(key),
+      remove: (key) => {
+        removals.push(key);
+        upserts.push(`-${key}`);
+      },
+      listed: (first) => upserts.push(first ? 'listed(first)' : 'listed'),
       status: (s) => statuses.push(s),
     }, { backoffBaseMs: 50, random: () => 0.5 });
     watch.start();
@@ -81,7 +85,8 @@ describe('ResourceWatch supervisor', () => {
       const watches = requests.filter((r) => r.includes('watch=true')).map((r) => new URL(r, 'http://x').searchParams.get('resourceVersion'));
       // list@10 → watch 10 → closed after bookmark 15 → resume 15 → 500 → back off, resume 15 → 410 → relist@20 → watch 20
       expect(watches).toEqual(['10', '15', '15', '20']);
-      expect(upserts).toEqual(['a@10', 'b@11', 'a@12', 'c@20']);
+      // Each completed list is announced after its items (and the removals it implies).
+      expect(upserts).toEqual(['a@10', 'listed(first)', 'b@11', 'a@12', 'c@20', '-b', 'listed']);
       expect(removals).toEqual(['b']);
       const last = statuses.at(-1);
       expect(last).toMatchObject({ state: 'watching', relists: 2, restarts: 1 });

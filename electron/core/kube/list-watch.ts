@@ -49,6 +49,8 @@ export interface WatchHandlers {
   upsert(object: unknown): void;
   /** `object` is undefined when the deletion was inferred from a relist. */
   remove(key: string, object: unknown | undefined): void;
+  /** A list completed (every item delivered); `first`: the watch's first successful list. */
+  listed?(first: boolean): void;
   status?(status: WatchStatus): void;
 }
 
@@ -80,6 +82,7 @@ export class ResourceWatch {
   /** Watch events seen (bookmarks included), to tell a live watch from one cut at once. */
   private delivered = 0;
   private resourceVersion: string | undefined;
+  private listedOnce = false;
   private stopped = true;
   private abort: AbortController | undefined;
   private wake: (() => void) | undefined;
@@ -179,6 +182,8 @@ export class ResourceWatch {
     }
     this.resourceVersion = resourceVersion;
     this.status.error = undefined;
+    this.handlers.listed?.(!this.listedOnce);
+    this.listedOnce = true;
   }
 
   /** Resolves when the watch ends normally ('closed') or with 410 ('gone'); rejects on errors. */

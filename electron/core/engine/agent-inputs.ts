@@ -214,11 +214,11 @@ function validDescriptor(descriptor: BlobDescriptor | undefined): descriptor is 
   );
 }
 
-/** The node's blob for a descriptor. A blob garbage-collected since we saw it committed is gone
- * from the map (content.deleted): a fresh one replaces it (old pulls keep the old one). */
+/** The node's blob for a descriptor. A blob we saw committed that the manifest now reports as
+ * missing was garbage-collected since: a fresh blob replaces it (old pulls keep the old one). */
 function claimBlob(node: NodeState, descriptor: BlobDescriptor, kind: 'config' | 'layer'): Blob {
   let blob = node.blobs.get(descriptor.digest);
-  if (blob === undefined) {
+  if (blob === undefined || (blob.committed && descriptor.present === false)) {
     blob = new Blob(descriptor.digest, kind, descriptor.size, descriptor.mediaType);
     node.blobs.set(descriptor.digest, blob);
   }
@@ -246,10 +246,7 @@ function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: Manife
     }
     const blob = claimBlob(node, descriptor, kind);
     if (pull.blobs.includes(blob)) continue;
-    // Cached: on the node before this pull — the agent says so, or we saw it committed (by an
-    // earlier pull; the agent dates "present" from the manifest's creation, which may be older
-    // than this pull when the manifest itself outlived an image removal).
-    const cached = (descriptor.present === true || blob.committed) && !blob.live;
+    const cached = descriptor.present === true && !blob.live;
     addBlobToPull(pull, blob, cached);
     if (!cached && blob.fetcher === undefined && !blob.committed) blob.fetcher = pull;
     for (const other of blob.owners) touch(ctx, other);

@@ -16,6 +16,9 @@ const MAX_LISTED = 20_000;
 const DISCOVERY_MIN_INTERVAL_MS = 2_000;
 const SOURCES_RECHECK_MS = 1_000;
 
+/** A manifest committed this recently was fetched by the pull now using it. */
+const FRESH_MANIFEST_MS = 30_000;
+
 export interface CatalogEvents {
   manifest(m: ManifestMsg): void;
   /** A blob of a manifest just read is already in the store but was committed after the manifest:
@@ -53,13 +56,18 @@ export class Catalog {
   private readonly client: ContainerdClient;
   private readonly events: CatalogEvents;
   private readonly log: Logger;
-  private readonly isLive: (digest: string) => boolean;
+  /** Start of the live ingest of a digest (undefined when none is live). */
+  private readonly liveSince: (digest: string) => number | undefined;
 
-  constructor(client: ContainerdClient, events: CatalogEvents, log: Logger, isLive: (digest: string) => boolean) {
+  constructor(client: ContainerdClient, events: CatalogEvents, log: Logger, liveSince: (digest: string) => number | undefined) {
     this.client = client;
     this.events = events;
     this.log = log;
-    this.isLive = isLive;
+    this.liveSince = liveSince;
+  }
+
+  private isLive(digest: string): boolean {
+    return this.liveSince(digest) !== undefined;
   }
 
   /** Known manifests that list the blob (as a layer or the config). */
@@ -133,10 +141,11 @@ export class Catalog {
       return;
     }
     const fetchedUnseen: string[] = [];
+    const pullStart = this.pullStartOf(info.createdAt, [parsed.config, ...parsed.layers]);
     const describe = async (d: ParsedDescriptor): Promise<BlobMsg> => {
       const blob = await this.client.info(d.digest);
-      // present = committed before this manifest was: cached on the node, not fetched by this pull
-      const present = blob !== null && blob.createdAt <= info.createdAt && !this.isLive(d.digest);
+      // present = committed before this pull began: cached on the node, not fetched by this pull
+      const present = blob !== null && blob.createdAt <= pullStart && !this.isLive(d.digest);
       if (blob !== null && !present && !this.isLive(d.digest)) fetchedUnseen.push(d.digest);
       return { digest: d.digest, size: d.size, mediaType: d.mediaType, present };
     };
@@ -147,6 +156,17 @@ export class Catalog {
     for (const digest of fetchedUnseen) this.events.fetchedUnseen(digest);
     // the distribution.source label is set right after the commit: look again once if it was not there yet
     if (sources.length === 0) setTimeout(() => void this.recheckSources(digest), SOURCES_RECHECK_MS).unref();
+  }
+
+  /** When the pull using a manifest began. A manifest fetched just now marks it. One that was
+   * already in the store (it outlived an image removal, and a new pull found it by discovery)
+   * says nothing about this pull: its first live ingest does, or failing that, now. */
+  private pullStartOf(manifestCreatedAt: number, blobs: readonly ParsedDescriptor[]): number {
+    const now = Date.now();
+    if (now - manifestCreatedAt <= FRESH_MANIFEST_MS) return manifestCreatedAt;
+    let start = now;
+    for (const d of blobs) start = Math.min(start, this.liveSince(d.digest) ?? now);
+    return start;
   }
 
   private publishManifest(m: ManifestMsg, createdAt: number): void {

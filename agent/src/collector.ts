@@ -65,7 +65,7 @@ export class Collector {
         bad: (kind) => this.metrics.bad(kind),
       },
       deps.log,
-      (digest) => this.liveDigests().has(digest),
+      (digest) => this.liveSince(digest),
     );
     this.metrics.containerdUp.set(0);
   }
@@ -101,6 +101,13 @@ export class Collector {
 
   private liveDigests(): Set<string> {
     return new Set([...this.ingests.values()].map((i) => i.digest));
+  }
+
+  /** When the live ingest of this digest started (containerd's clock), if one is live. */
+  private liveSince(digest: string): number | undefined {
+    let since: number | undefined;
+    for (const i of this.ingests.values()) if (i.digest === digest) since = Math.min(since ?? i.startedAtMs, i.startedAtMs);
+    return since;
   }
 
   private schedule(ms: number): void {

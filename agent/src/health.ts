@@ -1,5 +1,5 @@
 // Turns "cannot talk to containerd" into a reason an operator can act on (the desktop shows it).
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { BadAnswerError } from './containerd/client.ts';
 import { errorText } from './log.ts';
 import type { HealthReason } from './frames.ts';
@@ -17,6 +17,11 @@ export function diagnose(err: unknown, socket: string): Diagnosis {
     st = statSync(socket);
   } catch (statErr) {
     if ((statErr as NodeJS.ErrnoException).code === 'ENOENT') {
+      const target = symlinkTarget(socket);
+      if (target !== undefined) {
+        // the pod mounts the socket's directory: a link out of it leads nowhere inside the container
+        return { reason: 'socket-missing', error: `containerd socket ${socket} is a symbolic link to ${target}, which is not in the mounted directory: install the agent with the socket's real path (${target})` };
+      }
       return { reason: 'socket-missing', error: `containerd socket ${socket} not found (is containerd running, and is the socket's directory mounted into the pod?)` };
     }
   }
@@ -34,6 +39,26 @@ export function diagnose(err: unknown, socket: string): Diagnosis {
     return { reason: 'permission-denied', error: `permission denied on ${socket}: the agent runs as ${me}${owner}; run it as root or with the socket's group` };
   }
   return { reason: 'unavailable', error: `containerd at ${socket} is unavailable: ${text}` };
+}
+
+function symlinkTarget(socket: string): string | undefined {
+  try {
+    return lstatSync(socket).isSymbolicLink() ? readlinkSync(socket) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the socket file the agent was given has been removed on the host while still mounted:
+ * a pod sees containerd's socket through a bind mount of that one file, and a restarted containerd
+ * removes it and listens on a new file, which the mount can never show. The mounted inode then has
+ * no links left. Only a new container (a new mount) reaches containerd again. */
+export function socketReplaced(socket: string): boolean {
+  try {
+    return statSync(socket).nlink === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Reconnect delays: quick at first (a containerd restart takes ~1 s), capped so a node without

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
+  let stopping = false;
   const protos = loadProtos();
   const metrics = new AgentMetrics(config.maxRepositories);
   const client = new ContainerdClient(protos, config.socket, config.namespace);
@@ -37,7 +38,14 @@ async function main(): Promise<void> {
     hub?.broadcast(body);
     if ('health' in body) server?.healthChanged();
   };
-  const collector = new Collector({ client, protos, opts: config, metrics, log, publish });
+  const onSocketReplaced = (): void => {
+    log.error('containerd socket replaced', {
+      socket: config.socket,
+      error: `${config.socket} was removed on the host (containerd restarted and listens on a new socket file, which this container's mount cannot show): exiting so the kubelet starts the container again with the new socket mounted`,
+    });
+    stop('socket-replaced', 1);
+  };
+  const collector = new Collector({ client, protos, opts: config, metrics, log, publish, onSocketReplaced });
   hub = new Hub({ queueLimit: config.watcherQueue, slowWatcherMs: config.slowWatcherMs, maxWatchers: config.maxWatchers }, metrics, log, (resync) =>
     collector.snapshot(resync),
   );
@@ -65,7 +73,8 @@ async function main(): Promise<void> {
       },
     }),
   });
-  const grpcPort = await server.listen(config.grpcPort);
+  const theServer = server;
+  const grpcPort = await theServer.listen(config.grpcPort);
   const metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   const metricsAddress = metricsServer.address();
   const metricsPort = typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : config.metricsPort;
@@ -89,24 +98,24 @@ async function main(): Promise<void> {
     namespace: config.namespace,
   });
 
-  let stopping = false;
-  const stop = (signal: string): void => {
+  // Hoisted: the collector may call it (socket replaced), but only once everything below is set.
+  function stop(why: string, code: number): void {
     if (stopping) return;
     stopping = true;
-    log.info('stopping', { signal });
+    log.info('stopping', { why });
     clearInterval(heartbeat);
     collector.stop();
     theHub.closeAll();
-    void server
+    void theServer
       .shutdown()
       .then(() => new Promise<void>((r) => metricsServer.close(() => r())))
       .finally(() => {
         client.close();
-        process.exit(0);
+        process.exit(code);
       });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  }
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('SIGINT', () => stop('SIGINT', 0));
   process.on('unhandledRejection', (reason) => {
     // a bug, not bad input (that is validated): log it loudly but keep serving
     metrics.bad('unhandled-rejection');

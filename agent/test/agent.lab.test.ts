@@ -1,6 +1,10 @@
 // The agent as a real child process against the real containerd lab (../shared/lab/containerd),
 // read through the desktop's own client. Fails (never skips) when the lab is not up.
 // Run: npx vitest run --project lab agent/test/agent.lab.test.ts
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent, type AgentSession } from '../../electron/core/agents/agent-client.ts';
 import type { AgentFrame, FrameIngest } from '../../electron/core/agents/frames-schema.ts';
@@ -235,6 +239,31 @@ describe(`agent against lab containerd ${lab.version()}`, () => {
 });
 
 describe('agent without a usable socket', () => {
+  // In a pod the socket is a bind mount of one file (hostPath type Socket). A restarted containerd
+  // listens on a new file the mount cannot show: retrying would report "unavailable" forever.
+  it('containerd restarted under a file mount of its socket (as in a pod): the agent exits, for the kubelet to mount the new one', async () => {
+    await lab.requireUp();
+    const dir = mkdtempSync(join(tmpdir(), 'pulltrace-socket-mount-'));
+    const mounted = join(dir, 'containerd.sock');
+    writeFileSync(mounted, '');
+    execFileSync('mount', ['--bind', lab.socket, mounted]);
+    try {
+      const inPod = await startAgent({ args: ['--socket', mounted, '--heartbeat-ms', '500'] });
+      const m = await watch(inPod.grpcPort);
+      await m.waitFor('containerd up', () => m.of('health').some((h) => h.health.containerdUp), 10_000);
+      await lab.restart();
+      const code = await Promise.race([inPod.exited, new Promise<string>((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
+      expect(code).toBe(1);
+      const said = inPod.logs.find((l) => l['msg'] === 'containerd socket replaced');
+      expect(String(said?.['error'])).toContain('kubelet starts the container again');
+      // until then the watchers were told containerd was down, and why
+      expect(m.of('health').at(-1)?.health).toMatchObject({ containerdUp: false, reason: 'unavailable' });
+    } finally {
+      execFileSync('umount', [mounted]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('socket missing: clear health status, keeps serving, no crash loop', async () => {
     const missing = await startAgent({ args: ['--socket', '/run/pulltrace-test/none.sock', '--heartbeat-ms', '500'] });
     try {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentProcess } from '../../../agent/test/harness.ts';
 import type { KubeletEvent, PodObserved } from '../engine/types.ts';
-import { kubectl, labAdmin, labScript, labSocket, requireLab } from '../kube/lab.fixture.ts';
+import { kubectl, labAdmin, labScript, labSocket, nodeActivity, requireLab, waitNodeQuiet } from '../kube/lab.fixture.ts';
 import { loadRecording } from '../replay/files.ts';
 import { recordAgent } from './record.ts';
 
@@ -35,6 +35,9 @@ describe('record (lab: kubelet node + its containerd)', () => {
   it('records the agent stream and the node’s kubelet pull events and pods in one time-ordered file', async () => {
     // a cold pull of alpha-run (its blobs shared with alpha go too), throttled for its four blobs only
     labScript('node-reset.sh', ['--keep-proxy', '127.0.0.1:5000/lab/alpha', '127.0.0.1:5001/lab/alpha']);
+    // The recording stops once the node has had no live ingest for 4 s: an earlier test's pull
+    // still running in containerd would keep it going to its time limit.
+    await waitNodeQuiet(90_000);
     const rule = await fetch('http://127.0.0.1:5001/_lab/rules', { method: 'POST', body: JSON.stringify({ match: { repo: 'lab/alpha-run', kind: 'blob' }, action: 'rate', rate: '8MB', times: 4 }) });
     expect(rule.ok).toBe(true);
     const out = join(dir, 'alpha-run.ndjson');
@@ -53,7 +56,7 @@ describe('record (lab: kubelet node + its containerd)', () => {
           spec: { nodeSelector: { 'lab-kube/kubelet': 'true' }, terminationGracePeriodSeconds: 1, containers: [{ name: 'alpha', image, imagePullPolicy: 'Always' }] },
         })),
     });
-    expect(result.stoppedBecause).toBe('idle');
+    expect(result.stoppedBecause, `what kept the node busy: ${JSON.stringify(nodeActivity())}`).toBe('idle');
 
     const recording = await loadRecording(out);
     expect(recording.errors, 'every line parses and time never goes backwards').toEqual([]);

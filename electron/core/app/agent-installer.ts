@@ -9,8 +9,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/errors.ts';
 import { kubeconfigPaths, loadKubeconfigs } from '../kube/kubeconfig-source.ts';
 import { applyAgent, detectInstall, shouldManageNamespace, uninstallAgent } from '../kube/install.ts';
-import { buildAgentManifests, defaultInstallOptions, manifestsYaml, type AgentBundle, type KubeObject } from '../kube/manifests.ts';
-import type { ManifestPreview } from '../bridge/contract.ts';
+import { buildAgentManifests, defaultInstallOptions, manifestsYaml, socketHostPath, socketPresets, type AgentBundle, type AgentInstallOptions, type KubeObject } from '../kube/manifests.ts';
+import { agentSocketPresets, type AgentSocket, type ManifestPreview } from '../bridge/contract.ts';
 import { CommandError, type AgentInstaller } from './ports.ts';
 
 export interface AgentInstallerOptions {
@@ -38,10 +38,10 @@ export function agentInstaller(options: AgentInstallerOptions): AgentInstaller {
     }
   };
 
-  const build = async (cluster: string, action: ManifestPreview['action']) => {
+  const build = async (cluster: string, action: ManifestPreview['action'], requested: AgentSocket | undefined) => {
     const kc = configFor(cluster);
+    const existing = await detectInstall(kc, install.namespace);
     if (action === 'uninstall') {
-      const existing = await detectInstall(kc, install.namespace);
       if (existing === undefined) throw new CommandError('not-found', `no agent installed by pulltrace in namespace ${install.namespace}`);
       const objects: ManifestPreview['objects'] = [
         { kind: 'DaemonSet', name: 'pulltrace-agent', namespace: install.namespace },
@@ -50,25 +50,30 @@ export function agentInstaller(options: AgentInstallerOptions): AgentInstaller {
         ...(existing.ownsNamespace ? [{ kind: 'Namespace', name: install.namespace }] : []),
       ];
       const yaml = `# Deletes the objects labelled app.kubernetes.io/managed-by=pulltrace-desktop in ${install.namespace}:\n${objects.map((o) => `# - ${o.kind} ${o.name}`).join('\n')}\n`;
-      return { kc, yaml, objects };
+      return { kc, yaml, objects, options: install };
     }
+    // An upgrade keeps the socket the install chose unless the user picks another.
+    const socket: AgentInstallOptions['socket'] = requested ?? (existing?.socket ? { path: existing.socket } : install.socket);
     const createNamespace = await shouldManageNamespace(kc, install.namespace);
-    const { objects } = buildAgentManifests({ ...install, createNamespace }, await bundle());
-    return { kc, yaml: manifestsYaml(objects), objects: objects.map(describe) };
+    const options = { ...install, socket, createNamespace };
+    const { objects } = buildAgentManifests(options, await bundle());
+    const hostPath = socketHostPath(socket);
+    const preset = agentSocketPresets.find((name) => socketPresets[name] === hostPath);
+    return { kc, yaml: manifestsYaml(objects), objects: objects.map(describe), options, socket: { path: hostPath, ...(preset ? { preset } : {}) } };
   };
 
   return {
-    preview: (cluster, action) =>
+    preview: (cluster, action, socket) =>
       explained(async () => {
-        const { yaml, objects } = await build(cluster, action);
-        return { action, cluster, yaml, hash: hashOf(action, yaml), objects };
+        const { yaml, objects, socket: used } = await build(cluster, action, socket);
+        return { action, cluster, yaml, hash: hashOf(action, yaml), objects, ...(used ? { socket: used } : {}) };
       }),
-    apply: (cluster, action, hash) =>
+    apply: (cluster, action, hash, socket) =>
       explained(async () => {
-        const { kc, yaml } = await build(cluster, action);
+        const { kc, yaml, options: built } = await build(cluster, action, socket);
         if (hashOf(action, yaml) !== hash) throw new CommandError('conflict', 'the manifests changed since the preview: preview again');
         if (action === 'uninstall') await uninstallAgent(kc, install.namespace);
-        else await applyAgent(kc, install, await bundle());
+        else await applyAgent(kc, built, await bundle());
       }),
   };
 }

@@ -159,11 +159,11 @@ export function createApp(options: AppOptions): App {
       case 'agent.preview':
         if (!options.installer) throw new CommandError('not-available', 'installing the agent is not available in this build yet');
         requireContextCluster(command.cluster);
-        return options.installer.preview(command.cluster, command.action);
+        return options.installer.preview(command.cluster, command.action, command.socket);
       case 'agent.apply':
         if (!options.installer) throw new CommandError('not-available', 'installing the agent is not available in this build yet');
         requireContextCluster(command.cluster);
-        await options.installer.apply(command.cluster, command.action, command.hash);
+        await options.installer.apply(command.cluster, command.action, command.hash, command.socket);
         return { cluster: command.cluster, action: command.action };
       case 'history.query':
         if (!history) throw new CommandError('not-available', 'no history store is open in this session');

@@ -85,6 +85,19 @@ describe('clusters view against the kube lab', () => {
     const yaml = (await manifest.textContent()) ?? '';
     expect(yaml).toContain('kind: DaemonSet');
     expect(yaml).toMatch(/<agent bundle, \d+ bytes, sha256 [0-9a-f]{64}>/);
+    // The socket's directory is mounted; a preset or a path of the user's previews anew.
+    expect(yaml).toMatch(/path: \/run\/containerd\n\s+type: Directory/);
+    const socket = card.getByRole('combobox', { name: 'containerd socket' });
+    await socket.selectOption('k3s');
+    await manifest.filter({ hasText: 'path: /run/k3s/containerd\n' }).waitFor({ timeout: 30_000 });
+    await socket.selectOption('custom');
+    await card.getByRole('textbox', { name: 'Socket path' }).fill('containerd.sock');
+    await card.getByRole('button', { name: 'Use this path' }).click();
+    await expect(card.locator('.socket-choice').getByRole('alert').textContent()).resolves.toContain('an absolute path');
+    await card.getByRole('textbox', { name: 'Socket path' }).fill('/var/lib/rancher/k8s.sock');
+    await card.getByRole('button', { name: 'Use this path' }).click();
+    await manifest.filter({ hasText: 'path: /var/lib/rancher\n' }).waitFor({ timeout: 30_000 });
+    expect(await manifest.textContent()).toContain('value: /run/pulltrace/containerd/k8s.sock');
     await card.getByRole('button', { name: 'Apply exactly this' }).scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(root, 'docs', 'screenshots', 'install-preview.png') });
     // Nothing is applied here: the kube layer's own lab tests apply and uninstall.

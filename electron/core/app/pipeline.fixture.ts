@@ -40,17 +40,12 @@ export interface Pipeline {
 }
 
 /**
- * The app's installer has no knobs in the UI: it deploys `node:24-slim` and mounts
- * `/run/containerd/containerd.sock`, as on a stock cluster. The lab node has no network and keeps
- * its socket elsewhere, so give it what a stock node has: the runtime image under that name (the
- * lab's Node 24 runtime image, tagged) and the socket at the usual path (kubelet-up.sh's own option).
+ * The app's installer deploys `node:24-slim`, as on a stock cluster; the lab node has no network,
+ * so it gets the lab's Node 24 runtime image under that name. Its containerd socket is not at a
+ * preset path: the install picks it in the clusters view, as a user of such a node does.
  */
 function prepareNodeForDefaultInstall(): void {
-  execFileSync('bash', [path.join(labDir, 'kubelet-up.sh')], {
-    env: { ...process.env, LAB_KUBE_CONTAINERD_SOCKET_LINK: '/run/containerd/containerd.sock' },
-    stdio: 'pipe',
-    timeout: 120_000,
-  });
+  execFileSync('bash', [path.join(labDir, 'kubelet-up.sh')], { stdio: 'pipe', timeout: 120_000 });
   execFileSync('ctr', ['-a', labSocket, '-n', 'k8s.io', 'images', 'tag', '--force', 'lab.local/node:24', 'docker.io/library/node:24-slim'], { stdio: 'pipe', timeout: 30_000 });
 }
 
@@ -142,6 +137,10 @@ async function connectAndInstall(page: Page): Promise<void> {
   await card.getByRole('button', { name: /agent…$/ }).first().click();
   const manifest = card.locator('pre.manifest');
   await manifest.waitFor({ timeout: 30_000 });
+  await card.getByRole('combobox', { name: 'containerd socket' }).selectOption('custom');
+  await card.getByRole('textbox', { name: 'Socket path' }).fill(labSocket);
+  await card.getByRole('button', { name: 'Use this path' }).click();
+  await manifest.filter({ hasText: `path: ${path.dirname(labSocket)}\n` }).waitFor({ timeout: 30_000 });
   const yaml = (await manifest.textContent()) ?? '';
   if (!yaml.includes('kind: DaemonSet')) throw new Error(`the install preview shows no DaemonSet:\n${yaml.slice(0, 500)}`);
   await card.getByRole('button', { name: 'Apply exactly this' }).click();

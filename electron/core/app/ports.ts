@@ -2,7 +2,7 @@
 // installer and the history store. Each backend is optional except the engine; a command whose
 // backend is absent answers `not-available` instead of pretending to work.
 import type { EngineDelta, EngineInput, FinishedPull, NodeView, PullView, ThroughputSeries } from '../engine/types.ts';
-import type { ClusterStatus, ContextList, HistoryQuery, ManifestPreview } from '../bridge/contract.ts';
+import type { AgentSocket, ClusterStatus, ContextList, HistoryQuery, ManifestPreview } from '../bridge/contract.ts';
 
 /** The engine's API (electron/core/engine `createEngine`). */
 export interface PullEngine {
@@ -36,9 +36,9 @@ export interface ClusterConnector {
 }
 
 export interface AgentInstaller {
-  preview(cluster: string, action: ManifestPreview['action']): Promise<ManifestPreview>;
-  /** Applies exactly the previewed manifests; rejects when `hash` is not the current preview's. */
-  apply(cluster: string, action: ManifestPreview['action'], hash: string): Promise<void>;
+  preview(cluster: string, action: ManifestPreview['action'], socket?: AgentSocket): Promise<ManifestPreview>;
+  /** Applies exactly the previewed manifests (same action and socket); rejects when `hash` is not the current preview's. */
+  apply(cluster: string, action: ManifestPreview['action'], hash: string, socket?: AgentSocket): Promise<void>;
 }
 
 export interface HistoryRows {

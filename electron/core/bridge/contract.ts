@@ -203,9 +203,26 @@ export const historyQuerySchema = z.object({
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
 export const agentActionSchema = z.enum(['install', 'upgrade', 'uninstall']);
+/** Where containerd's socket is on the cluster's nodes: a distribution's preset or a host path.
+ * The path ends up in a hostPath volume (its directory is mounted), so it is held to an absolute,
+ * normalised path to a file below some directory other than `/`. */
+export const agentSocketPresets = ['containerd', 'k3s', 'rke2', 'microk8s'] as const;
+export const agentSocketSchema = z.union([
+  z.enum(agentSocketPresets),
+  z.object({
+    path: z
+      .string()
+      .max(512)
+      .regex(/^(\/[A-Za-z0-9._+@-]+){2,}$/, 'an absolute path to the socket below a directory other than /, of letters, digits and . _ + @ -')
+      .refine((p) => !p.split('/').some((part) => part === '.' || part === '..'), 'no . or .. in the path'),
+  }),
+]);
+export type AgentSocket = z.infer<typeof agentSocketSchema>;
 export const manifestPreviewSchema = z.object({
   action: agentActionSchema,
   cluster: z.string(),
+  /** install/upgrade: the socket's host path the manifests mount, and its preset's name when it is one */
+  socket: z.object({ path: z.string(), preset: z.enum(agentSocketPresets).optional() }).optional(),
   /** The manifests as YAML, exactly what will be applied (or deleted). */
   yaml: z.string(),
   /** Hash of `yaml`: applying requires the hash of the preview the user saw. */
@@ -273,8 +290,9 @@ export const commandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('context.connect'), context: z.string().min(1).max(253) }),
   z.object({ type: z.literal('cluster.disconnect'), cluster: clusterId }),
   z.object({ type: z.literal('demo.start') }),
-  z.object({ type: z.literal('agent.preview'), cluster: clusterId, action: agentActionSchema }),
-  z.object({ type: z.literal('agent.apply'), cluster: clusterId, action: agentActionSchema, hash: z.string().min(1) }),
+  /** `socket` absent: what the installed agent uses (upgrade), or the containerd preset */
+  z.object({ type: z.literal('agent.preview'), cluster: clusterId, action: agentActionSchema, socket: agentSocketSchema.optional() }),
+  z.object({ type: z.literal('agent.apply'), cluster: clusterId, action: agentActionSchema, hash: z.string().min(1), socket: agentSocketSchema.optional() }),
   z.object({ type: z.literal('history.query'), query: historyQuerySchema }),
   z.object({
     type: z.literal('history.export'),

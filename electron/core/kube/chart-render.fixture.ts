@@ -3,6 +3,7 @@
 // emits; anything else throws, so an unknown construct cannot pass silently. Used by chart.test.ts
 // (equality with the app's objects) and the install lab test (kubectl apply --dry-run=server).
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 
 interface Scope {
@@ -29,6 +30,8 @@ function evaluate(expr: string, dot: unknown, scope: Scope): unknown {
   if ((m = /^include "([^"]+)" \.$/.exec(head))) value = render(scope.defines[m[1]!] ?? '', dot, scope).trim();
   else if ((m = /^\.Files\.Get "([^"]+)"$/.exec(head))) value = scope.files[m[1]!] ?? '';
   else if ((m = /^toYaml (\.\S*)$/.exec(head))) value = stringify(lookup(dot, scope, m[1]!)).trimEnd();
+  // sprig's dir and base are Go's path.Dir and path.Base: POSIX dirname and basename for these paths
+  else if ((m = /^(dir|base) (\.\S*)$/.exec(head))) value = (m[1] === 'dir' ? path.posix.dirname : path.posix.basename)(String(lookup(dot, scope, m[2]!)));
   else if (/^\.[\w.]*$/.test(head)) value = lookup(dot, scope, head);
   else throw new Error(`unsupported expression {{ ${expr} }}`);
   for (const pipe of pipes) {

@@ -22,7 +22,8 @@ const sentinelOptions: AgentInstallOptions = {
   createNamespace: false,
   image: s('image'),
   imagePullPolicy: s('imagePullPolicy') as AgentInstallOptions['imagePullPolicy'],
-  socket: { path: s('socketPath') },
+  // two sentinels: the DaemonSet mounts the socket's directory and names the file inside it
+  socket: { path: `${s('socketDir')}/${s('socketFile')}` },
   containerdNamespace: s('containerdNamespace'),
   socketGroup: numbers.socketGroup,
   runAsUser: numbers.runAsUser,
@@ -49,7 +50,9 @@ function templateYaml(): Record<string, string> {
       .replaceAll(s('version'), '{{ .Chart.AppVersion | quote }}')
       .replaceAll(s('image'), '{{ .Values.image | quote }}')
       .replaceAll(s('imagePullPolicy'), '{{ .Values.imagePullPolicy | quote }}')
-      .replaceAll(s('socketPath'), '{{ .Values.socketPath | quote }}')
+      .replaceAll(`${s('socketDir')}/${s('socketFile')}`, '{{ .Values.socketPath | quote }}')
+      .replaceAll(s('socketDir'), '{{ dir .Values.socketPath | quote }}')
+      .replaceAll(s('socketFile'), '{{ base .Values.socketPath }}')
       .replaceAll(s('containerdNamespace'), '{{ .Values.containerdNamespace | quote }}')
       .replaceAll(s('requestsCpu'), '{{ .Values.resources.requests.cpu | quote }}')
       .replaceAll(s('requestsMemory'), '{{ .Values.resources.requests.memory | quote }}')

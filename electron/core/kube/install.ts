@@ -15,6 +15,8 @@ export interface ExistingInstall {
   updated: number;
   /** The namespace carries our label: we created it and uninstall may delete it. */
   ownsNamespace: boolean;
+  /** Host path of containerd's socket the install mounts (absent on installs made before it was recorded). */
+  socket?: string;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -38,6 +40,7 @@ export async function detectInstall(kc: KubeConfig, namespace: string): Promise<
     ready: ds.status?.numberReady ?? 0,
     updated: ds.status?.updatedNumberScheduled ?? 0,
     ownsNamespace: await namespaceIsOurs(kc, namespace),
+    ...(ds.metadata.annotations?.[annotations.socket] ? { socket: ds.metadata.annotations[annotations.socket] } : {}),
   };
 }
 

@@ -48,6 +48,29 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
+/** What is running on the kubelet node's containerd now: its live ingests (`ctr content active`)
+ * and the pods bound to the node outside kube-system — for a test that needs the node to itself,
+ * and for its failure message when something else kept the node busy. */
+export function nodeActivity(): { ingests: string[]; pods: string[] } {
+  const active = execFileSync('ctr', ['-a', labSocket, '-n', 'k8s.io', 'content', 'active'], { encoding: 'utf8', timeout: 10_000 });
+  const ingests = active.split('\n').slice(1).map((line) => line.trim()).filter(Boolean);
+  const pods = kubectl(['get', 'pods', '--all-namespaces', '--field-selector', 'spec.nodeName=lab-kubelet', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.phase}{.metadata.deletionTimestamp}{"\\n"}{end}'])
+    .split('\n').filter((line) => line && !line.startsWith('kube-system/'));
+  return { ingests, pods };
+}
+
+/** Waits until no ingest is live on the kubelet node (a pull of an earlier test runs to its end
+ * in containerd even after its pod is gone); throws naming what is still in flight. */
+export async function waitNodeQuiet(timeoutMs: number): Promise<void> {
+  let last = nodeActivity();
+  const deadline = Date.now() + timeoutMs;
+  while (last.ingests.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    last = nodeActivity();
+  }
+  if (last.ingests.length > 0) throw new Error(`the kubelet node is still pulling after ${timeoutMs} ms: ingests ${JSON.stringify(last.ingests)}; pods ${JSON.stringify(last.pods)}`);
+}
+
 /** A namespace for one test file, with the default service account's token ready (k8s 1.20
  * rejects pods for ~1 s after a namespace is created). */
 export async function freshNamespace(prefix: string): Promise<string> {

@@ -32,9 +32,11 @@ describe('agent manifests', () => {
     const container = pod.containers[0]!;
     expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(container.image).toBe('node:24-slim');
-    expect(container.volumeMounts).toContainEqual({ name: 'containerd-socket', mountPath: '/run/pulltrace/containerd.sock', readOnly: true });
+    expect(container.volumeMounts).toContainEqual({ name: 'containerd-socket', mountPath: '/run/pulltrace/containerd', readOnly: true });
+    expect(container.env).toContainEqual({ name: 'PULLTRACE_SOCKET', value: '/run/pulltrace/containerd/containerd.sock' });
     expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
-    expect(pod.volumes[0]).toEqual({ name: 'containerd-socket', hostPath: { path: '/run/containerd/containerd.sock', type: 'Socket' } });
+    // the socket's directory, so a restarted containerd's new socket file is seen (a file mount keeps the old one)
+    expect(pod.volumes[0]).toEqual({ name: 'containerd-socket', hostPath: { path: '/run/containerd', type: 'Directory' } });
     expect(container.resources).toEqual({ requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '250m', memory: '160Mi' } });
     expect(container.ports).toEqual([{ name: 'metrics', containerPort: 7442, protocol: 'TCP' }]);
   });
@@ -42,10 +44,14 @@ describe('agent manifests', () => {
   it('socket presets and explicit paths, lab image, node selector, existing namespace', () => {
     const hostPathOf = (socket: Parameters<typeof buildAgentManifests>[0]['socket']) =>
       podSpec(buildAgentManifests({ ...defaultInstallOptions('1'), socket }, bundle).objects).volumes[0];
-    expect(hostPathOf('k3s')).toMatchObject({ hostPath: { path: '/run/k3s/containerd/containerd.sock' } });
-    expect(hostPathOf('rke2')).toMatchObject({ hostPath: { path: '/run/k3s/containerd/containerd.sock' } });
-    expect(hostPathOf('microk8s')).toMatchObject({ hostPath: { path: '/var/snap/microk8s/common/run/containerd.sock' } });
-    expect(hostPathOf({ path: '/var/cache/lab-kube/containerd/containerd.sock' })).toMatchObject({ hostPath: { path: '/var/cache/lab-kube/containerd/containerd.sock' } });
+    expect(hostPathOf('k3s')).toMatchObject({ hostPath: { path: '/run/k3s/containerd' } });
+    expect(hostPathOf('rke2')).toMatchObject({ hostPath: { path: '/run/k3s/containerd' } });
+    expect(hostPathOf('microk8s')).toMatchObject({ hostPath: { path: '/var/snap/microk8s/common/run' } });
+    const custom = buildAgentManifests({ ...defaultInstallOptions('1'), socket: { path: '/var/cache/lab-kube/containerd/k8s.sock' } }, bundle).objects;
+    expect(podSpec(custom).volumes[0]).toMatchObject({ hostPath: { path: '/var/cache/lab-kube/containerd' } });
+    expect(podSpec(custom).containers[0]!.env).toContainEqual({ name: 'PULLTRACE_SOCKET', value: '/run/pulltrace/containerd/k8s.sock' });
+    // recorded on the DaemonSet, so an upgrade keeps it
+    expect(custom.find((o) => o.kind === 'DaemonSet')?.metadata.annotations).toEqual({ 'pulltrace.dev/containerd-socket': '/var/cache/lab-kube/containerd/k8s.sock' });
     const lab = buildAgentManifests({ ...defaultInstallOptions('1'), image: 'lab.local/node:24', createNamespace: false, nodeSelector: { 'lab-kube/kubelet': 'true' } }, bundle);
     expect(lab.objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'DaemonSet']);
     expect(podSpec(lab.objects).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', 'lab-kube/kubelet': 'true' });

@@ -7,6 +7,7 @@
 // importing the bundle (the image may have no shell, e.g. distroless or the lab's node image, so
 // the check is `node -e`). Why each setting is what it is: docs/kube.md, "Install".
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { stringify } from 'yaml';
 
 /** Where distributions put containerd's socket on the host. */
@@ -29,12 +30,16 @@ export const labels = {
 export const annotations = {
   bundleSha256: 'pulltrace.dev/bundle-sha256',
   grpcPort: 'pulltrace.dev/grpc-port',
+  /** the socket's host path, so an upgrade keeps what the install chose */
+  socket: 'pulltrace.dev/containerd-socket',
 } as const;
 /** Selects everything an install created (uninstall and upgrade clean-up use it). */
 export const managedSelector = `${labels.name}=${agentName},${labels.managedBy}=${fieldManager}`;
 
-/** Where the socket and the bundle appear inside the container. */
-const socketMountPath = '/run/pulltrace/containerd.sock';
+/** Where the socket's directory and the bundle appear inside the container. The directory, not the
+ * socket file: a restarted containerd removes its socket and listens on a new file, which a mount
+ * of the old file never shows (a directory mount does). */
+const socketMountDir = '/run/pulltrace/containerd';
 const bundleDir = '/opt/pulltrace';
 const bundleFile = 'pulltrace-agent.mjs';
 
@@ -112,6 +117,12 @@ export function socketHostPath(socket: AgentInstallOptions['socket']): string {
   return typeof socket === 'string' ? socketPresets[socket] : socket.path;
 }
 
+/** The socket's host directory (mounted) and file name (found in the mount). */
+function socketParts(socket: AgentInstallOptions['socket']): { dir: string; file: string } {
+  const hostPath = socketHostPath(socket);
+  return { dir: path.posix.dirname(hostPath), file: path.posix.basename(hostPath) };
+}
+
 /** `node -e` program: refuse to start unless the mounted bundle has the expected sha256, then run it. */
 export function launcherScript(): string {
   return [
@@ -159,10 +170,11 @@ export function buildAgentManifests(options: AgentInstallOptions, bundle: AgentB
   if (options.scrapeAnnotations) {
     Object.assign(podAnnotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(options.metricsPort), 'prometheus.io/path': '/metrics' });
   }
+  const socket = socketParts(options.socket);
   const daemonSet: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
-    metadata: meta(agentName),
+    metadata: { ...meta(agentName), annotations: { [annotations.socket]: socketHostPath(options.socket) } },
     spec: {
       selector: { matchLabels: selector },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '20%' } },
@@ -191,7 +203,7 @@ export function buildAgentManifests(options: AgentInstallOptions, bundle: AgentB
             command: ['node', '-e', launcherScript()],
             env: [
               { name: 'PULLTRACE_BUNDLE_SHA256', value: hash },
-              { name: 'PULLTRACE_SOCKET', value: socketMountPath },
+              { name: 'PULLTRACE_SOCKET', value: `${socketMountDir}/${socket.file}` },
               { name: 'PULLTRACE_NAMESPACE', value: options.containerdNamespace },
               { name: 'PULLTRACE_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
               { name: 'PULLTRACE_GRPC_PORT', value: String(options.grpcPort) },
@@ -208,12 +220,12 @@ export function buildAgentManifests(options: AgentInstallOptions, bundle: AgentB
               capabilities: { drop: ['ALL'] },
             },
             volumeMounts: [
-              { name: 'containerd-socket', mountPath: socketMountPath, readOnly: true },
+              { name: 'containerd-socket', mountPath: socketMountDir, readOnly: true },
               { name: 'bundle', mountPath: bundleDir, readOnly: true },
             ],
           }],
           volumes: [
-            { name: 'containerd-socket', hostPath: { path: socketHostPath(options.socket), type: 'Socket' } },
+            { name: 'containerd-socket', hostPath: { path: socket.dir, type: 'Directory' } },
             { name: 'bundle', configMap: { name: configMapName, defaultMode: 0o444 } },
           ],
         },

@@ -2,7 +2,7 @@
 // with a manifest preview), the kubeconfig context picker (current preselected, broken contexts
 // explained) and the replay demo — started on its own when there is no context at all.
 import { useEffect, useRef, useState } from 'react';
-import type { ClusterStatus, ContextList, ManifestPreview } from '../../../electron/core/bridge/contract.ts';
+import { agentSocketPresets, agentSocketSchema, type AgentSocket, type ClusterStatus, type ContextList, type ManifestPreview } from '../../../electron/core/bridge/contract.ts';
 import { useCore, useCoreState } from '../store/context.tsx';
 import { useUi } from '../store/ui.ts';
 import { ErrorLine, Loading } from './States.tsx';
@@ -116,17 +116,24 @@ function ClusterCard({ cluster }: { cluster: ClusterStatus }) {
   const [preview, setPreview] = useState<ManifestPreview | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [done, setDone] = useState<string | undefined>();
+  /** undefined: the core's choice (the installed agent's socket, else the containerd preset) */
+  const [socket, setSocket] = useState<AgentSocket | undefined>();
 
-  const ask = async (action: ManifestPreview['action']): Promise<void> => {
+  const ask = async (action: ManifestPreview['action'], chosen = socket): Promise<void> => {
     setError(undefined);
     setDone(undefined);
-    const result = await bridge.invoke({ type: 'agent.preview', cluster: cluster.id, action });
+    const result = await bridge.invoke({ type: 'agent.preview', cluster: cluster.id, action, ...(chosen ? { socket: chosen } : {}) });
     if (result.ok) setPreview(result.value);
     else setError(result.error.message);
   };
+  const chooseSocket = (chosen: AgentSocket): void => {
+    if (!preview) return;
+    setSocket(chosen);
+    void ask(preview.action, chosen);
+  };
   const apply = async (): Promise<void> => {
     if (!preview) return;
-    const result = await bridge.invoke({ type: 'agent.apply', cluster: cluster.id, action: preview.action, hash: preview.hash });
+    const result = await bridge.invoke({ type: 'agent.apply', cluster: cluster.id, action: preview.action, hash: preview.hash, ...(socket ? { socket } : {}) });
     if (result.ok) {
       setDone(`${preview.action} done`);
       setPreview(undefined);
@@ -182,6 +189,7 @@ function ClusterCard({ cluster }: { cluster: ClusterStatus }) {
           <p>
             {preview.action} will {preview.action === 'uninstall' ? 'delete' : 'apply'} {preview.objects.length} objects: {preview.objects.map((o) => `${o.kind}/${o.name}`).join(', ')}
           </p>
+          {preview.socket ? <SocketChoice key={preview.socket.path} current={preview.socket} onChoose={chooseSocket} /> : null}
           <pre className="manifest">{preview.yaml}</pre>
           <button className="primary" onClick={() => void apply()}>
             {preview.action === 'uninstall' ? 'Uninstall' : 'Apply'} exactly this
@@ -190,5 +198,57 @@ function ClusterCard({ cluster }: { cluster: ClusterStatus }) {
         </div>
       ) : null}
     </article>
+  );
+}
+
+/** containerd's socket on the nodes: a distribution's preset or a path; each choice previews anew. */
+function SocketChoice({ current, onChoose }: { current: NonNullable<ManifestPreview['socket']>; onChoose: (socket: AgentSocket) => void }) {
+  const [custom, setCustom] = useState(current.preset ? undefined : current.path);
+  const [problem, setProblem] = useState<string | undefined>();
+  const submitCustom = (): void => {
+    const parsed = agentSocketSchema.safeParse({ path: custom ?? '' });
+    setProblem(parsed.success ? undefined : parsed.error.issues.map((i) => i.message).join('; '));
+    if (parsed.success) onChoose(parsed.data);
+  };
+  return (
+    <div className="socket-choice">
+      <label>
+        containerd socket on the nodes{' '}
+        <select
+          aria-label="containerd socket"
+          value={custom === undefined ? current.preset : 'custom'}
+          onChange={(e) => {
+            const value = e.target.value;
+            const preset = agentSocketPresets.find((p) => p === value);
+            if (preset) {
+              setCustom(undefined);
+              onChoose(preset);
+            } else setCustom(current.path);
+          }}
+        >
+          {agentSocketPresets.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+          <option value="custom">another path…</option>
+        </select>
+      </label>
+      {custom !== undefined ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            submitCustom();
+          }}
+        >
+          <input aria-label="Socket path" value={custom} spellCheck={false} onChange={(e) => setCustom(e.target.value)} />
+          <button type="submit">Use this path</button>
+        </form>
+      ) : null}
+      <p className="muted">
+        Mounts the directory of <code>{current.path}</code> read-only (a restarted containerd makes a new socket file there).
+      </p>
+      <ErrorLine message={problem} />
+    </div>
   );
 }

@@ -16,8 +16,11 @@ const MAX_LISTED = 20_000;
 const DISCOVERY_MIN_INTERVAL_MS = 2_000;
 const SOURCES_RECHECK_MS = 1_000;
 
-/** A manifest committed this recently was fetched by the pull now using it. */
+/** A manifest committed (or read) this recently was fetched (or read) for the pull now using it. */
 const FRESH_MANIFEST_MS = 30_000;
+
+/** A manifest as read: when containerd committed it, and when we read it (for which pull). */
+type KnownManifest = ManifestMsg & { createdAt: number; learnedAt: number };
 
 export interface CatalogEvents {
   manifest(m: ManifestMsg): void;
@@ -45,7 +48,7 @@ class BoundedMap<K, V> extends Map<K, V> {
 
 export class Catalog {
   /** createdAt: the manifest blob's Content.Info created_at, to notice it was deleted and fetched anew */
-  readonly manifests = new BoundedMap<string, ManifestMsg & { createdAt: number }>(MAX_KNOWN);
+  readonly manifests = new BoundedMap<string, KnownManifest>(MAX_KNOWN);
   readonly indexes = new BoundedMap<string, IndexMsg>(MAX_KNOWN);
   /** platform of a manifest, from an index that lists it */
   private readonly platformHints = new BoundedMap<string, PlatformMsg>(MAX_KNOWN * 4);
@@ -71,18 +74,24 @@ export class Catalog {
   }
 
   /** Known manifests that list the blob (as a layer or the config). */
-  owners(digest: string): (ManifestMsg & { createdAt: number })[] {
+  owners(digest: string): KnownManifest[] {
     return [...this.manifests.values()].filter((m) => m.config?.digest === digest || m.layers.some((l) => l.digest === digest));
   }
 
   /** A blob of this manifest is being fetched: if the manifest blob itself was deleted and
    * committed anew since we read it (the image was removed and is pulled again), read it again —
-   * the desktop needs it for the new pull, and its `present` flags have changed. */
-  async verify(digest: string): Promise<void> {
+   * the desktop needs it for the new pull, and its `present` flags have changed. `newPull`: the
+   * blob is this manifest's alone and nothing else of it was being fetched, so a new pull of this
+   * very image began — one that found the manifest blob still in the store (it outlived the image's
+   * removal): read long ago, for an earlier pull, it is read again too. A blob other manifests list
+   * as well says nothing about which image is pulled (re-announcing them all would show pulls of
+   * images nobody pulls). */
+  async verify(digest: string, newPull: boolean): Promise<void> {
     const known = this.manifests.get(digest);
     if (!known) return;
     const info = await this.client.info(digest);
-    if (info && info.createdAt === known.createdAt) return;
+    const readForEarlierPull = newPull && Date.now() - known.learnedAt > FRESH_MANIFEST_MS;
+    if (info && info.createdAt === known.createdAt && !readForEarlierPull) return;
     this.forget(digest);
     if (info) await this.learn(digest);
   }
@@ -170,7 +179,7 @@ export class Catalog {
   }
 
   private publishManifest(m: ManifestMsg, createdAt: number): void {
-    this.manifests.set(m.digest, { ...m, createdAt });
+    this.manifests.set(m.digest, { ...m, createdAt, learnedAt: Date.now() });
     this.events.manifest(m);
   }
 
@@ -234,7 +243,7 @@ export class Catalog {
   }
 }
 
-function strip(v: ManifestMsg & { createdAt: number }): ManifestMsg {
-  const { createdAt: _createdAt, ...rest } = v;
+function strip(v: KnownManifest): ManifestMsg {
+  const { createdAt: _createdAt, learnedAt: _learnedAt, ...rest } = v;
   return rest;
 }

@@ -166,15 +166,25 @@ export class Collector {
 
   /** New ingests: a manifest or index fetched again replaces what was known of it; blobs no known
    * manifest lists send discovery looking for theirs; a known manifest whose blob is fetched again
-   * is checked for having been re-committed (a re-pull after the image was removed). */
+   * is checked for having been re-committed, or read for an earlier pull (see Catalog.verify). */
   private mapNewIngests(appeared: IngestMsg[], current: ReadonlyMap<string, IngestMsg>): void {
-    const owners = new Set<string>();
+    const owners = new Map<string, boolean>();
+    const appearedDigests = new Set(appeared.map((i) => i.digest));
     for (const i of appeared) {
-      if (i.kind === 'manifest' || i.kind === 'index') this.catalog.forget(i.digest);
-      else for (const owner of this.catalog.owners(i.digest)) owners.add(owner.digest);
+      if (i.kind === 'manifest' || i.kind === 'index') {
+        this.catalog.forget(i.digest);
+        continue;
+      }
+      const listing = this.catalog.owners(i.digest);
+      for (const owner of listing) {
+        // a new pull of this image: the blob is its alone, and none of its other blobs was live already
+        const alone = listing.length === 1;
+        const midPull = [...current.values()].some((c) => !appearedDigests.has(c.digest) && (owner.config?.digest === c.digest || owner.layers.some((l) => l.digest === c.digest)));
+        owners.set(owner.digest, (owners.get(owner.digest) ?? false) || (alone && !midPull));
+      }
     }
-    for (const digest of owners) {
-      this.catalog.verify(digest).catch((err: unknown) => this.log.debug('manifest check failed', { digest, error: errorText(err) }));
+    for (const [digest, newPull] of owners) {
+      this.catalog.verify(digest, newPull).catch((err: unknown) => this.log.debug('manifest check failed', { digest, error: errorText(err) }));
     }
     const unmapped = new Set<string>();
     for (const i of current.values()) {

@@ -22,6 +22,7 @@ import {
   endIngest,
   finishPull,
   forgetBlobIfUnused,
+  removePull,
   touch,
   touchProgress,
   touchState,
@@ -262,8 +263,31 @@ function attachManifest(ctx: Context, node: NodeState, pull: Pull, input: Manife
   touch(ctx, pull);
 }
 
+/** A manifest read before containerd labelled its source names no image: it belongs to the one
+ * pull kubelet announced on the node that has no manifest yet — when there is exactly one. */
+function onlyPullAwaitingManifest(node: NodeState): Pull | undefined {
+  const waiting = node.pulls.filter((pull) => isActive(pull) && !pull.provisional && pull.manifestDigest === undefined && pull.childManifests === undefined);
+  return waiting.length === 1 ? waiting[0] : undefined;
+}
+
 export function applyManifest(ctx: Context, node: NodeState, input: ManifestSeen): void {
+  const named = sourceKeys(input.sources).size > 0;
+  // The agent-only row this manifest made when it was read before its source label (see below).
+  const nameless = named ? node.pulls.find((p) => isActive(p) && p.provisional && p.name.sourceKey === '' && p.manifestDigest === input.digest) : undefined;
   let pull = matchPull(node, input.digest, input.sources);
+  if (pull === undefined && !named && !alreadyAttached(node, input.digest)) pull = onlyPullAwaitingManifest(node);
+  if (nameless !== undefined) {
+    if (pull === undefined) {
+      // Named now: kubelet's event, when it comes, adopts it.
+      const name = provisionalName(sourceKeys(input.sources).values().next().value, input.digest);
+      nameless.image = name.canonical;
+      nameless.name = name;
+      touch(ctx, nameless);
+      return;
+    }
+    // kubelet's pull of this image was waiting for it: the nameless row was that pull all along.
+    removePull(ctx, nameless);
+  }
   if (pull === undefined) {
     if (alreadyAttached(node, input.digest)) return;
     // Nothing to show for an image whose every layer is already here (a re-read, not a pull).

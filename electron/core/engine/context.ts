@@ -262,7 +262,8 @@ export function retireExpired(ctx: Context): void {
   }
 }
 
-function removePull(ctx: Context, pull: Pull): void {
+/** Takes a pull out of the view (retired, or found to be another row's pull). */
+export function removePull(ctx: Context, pull: Pull): void {
   if (pull.removed) return;
   pull.removed = true;
   const node = pull.node;

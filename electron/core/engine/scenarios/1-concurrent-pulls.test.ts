@@ -64,4 +64,42 @@ describe('1. two concurrent pulls on one node stay two pulls; a shared layer is 
     lab.run(3_000);
     expect(lab.drain().finished).toMatchObject([{ image: ALPHA.image, state: 'done', pods: [] }]);
   });
+
+  // Seen on the lab's kubelet: containerd labels a manifest's source right after committing it, and
+  // the agent may read it in between (it sends it again once the label is there).
+  it('a manifest read before its source label joins the one pull kubelet announced, not a second row', () => {
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).manifest(ALPHA, { sources: [] });
+    fetchImage(lab, ALPHA, 20_000_000).run(1_000);
+    lab.manifest(ALPHA).run(2_000);
+    lab.imageCreated(ALPHA.image, ALPHA.manifest).kubelet('Pulled', `Successfully pulled image "${ALPHA.image}" in 3.2s`).run(1_000);
+    const pulls = lab.pulls();
+    expect(pulls.map((p) => [p.image, p.state, p.source])).toEqual([[ALPHA.image, 'done', 'both']]);
+    expect(pulls[0]?.bytes.done).toBe(pulls[0]?.bytes.total);
+  });
+
+  it('with two pulls waiting, a source-less manifest stays its own row until its source names it; kubelet then adopts it', () => {
+    const lab = new Lab().connect();
+    lab.pulling(BETA).manifest(BETA);
+    lab.manifest(ALPHA, { sources: [] });
+    fetchImage(lab, ALPHA, 20_000_000).run(1_000);
+    expect(lab.pulls().map((p) => p.image).sort()).toEqual([BETA.image, `@${ALPHA.manifest}`].sort());
+    lab.manifest(ALPHA).pulling(ALPHA).run(500);
+    expect(lab.pulls().map((p) => p.image).sort()).toEqual([ALPHA.image, BETA.image].sort());
+    expect(lab.pull(ALPHA).bytes.done).toBeGreaterThan(0);
+  });
+
+  it('with two pulls waiting, kubelet announcing it before its source label is read: the nameless row folds into kubelet’s', () => {
+    const lab = new Lab().connect();
+    lab.pulling(BETA).manifest(BETA);
+    lab.manifest(ALPHA, { sources: [] });
+    fetchImage(lab, ALPHA, 20_000_000).run(1_000);
+    lab.pulling(ALPHA).run(200);
+    expect(lab.pulls()).toHaveLength(3);
+    lab.manifest(ALPHA).run(500);
+    expect(lab.pulls().map((p) => p.image).sort()).toEqual([ALPHA.image, BETA.image].sort());
+    expect(lab.pull(ALPHA).bytes.done).toBeGreaterThan(0);
+    lab.run(3_000).imageCreated(ALPHA.image, ALPHA.manifest).imageCreated(`127.0.0.1:5001/lab/alpha@${ALPHA.manifest}`, ALPHA.manifest).run(4_000);
+    expect(lab.drain().finished.map((r) => [r.image, r.state])).toEqual([[ALPHA.image, 'done']]);
+  });
 });

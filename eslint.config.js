@@ -13,7 +13,7 @@ const layer = (files, patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'dist/', '.tools/', 'charts/', 'bench/results/', 'docs/'] },
+  { ignores: ['node_modules/', 'out/', 'dist/', '.tools/', 'charts/', 'bench/results/', 'docs/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -29,7 +29,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { addBlobToPull, addLiveBlob, Blob, isActive, recountPull, setBlobDone, setBlobLive, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, addLiveBlob, Blob, isActive, isCached, recountPull, setBlobDone, setBlobLive, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -270,6 +270,20 @@ function onlyPullAwaitingManifest(node: NodeState): Pull | undefined {
   return waiting.length === 1 ? waiting[0] : undefined;
 }
 
+/** A pull kubelet's Pulled already ended before any agent input reached it, still waiting for the
+ * agent (see OTHER_SOURCE_GRACE_MS): by source, or the only such pull when the manifest names none. */
+function recentlyFinishedAwaiting(ctx: Context, node: NodeState, sources: readonly unknown[]): Pull | undefined {
+  const keys = sourceKeys(sources);
+  const waiting = ctx.awaitingOtherSource.filter((pull) => pull.node === node && !pull.fromAgent && pull.manifestDigest === undefined);
+  return keys.size > 0 ? waiting.find((pull) => keys.has(pull.name.sourceKey)) : waiting.length === 1 ? waiting[0] : undefined;
+}
+
+/** Agent inputs for a pull kubelet has already finished: every blob is in the store by now. */
+function creditFinished(pull: Pull): void {
+  for (const blob of pull.blobs) if (!isCached(pull, blob)) creditCommitted(pull.node, blob, pull.phases.finishedAt ?? 0);
+  recountPull(pull);
+}
+
 export function applyManifest(ctx: Context, node: NodeState, input: ManifestSeen): void {
   const named = sourceKeys(input.sources).size > 0;
   // The agent-only row this manifest made when it was read before its source label (see below).
@@ -287,6 +301,17 @@ export function applyManifest(ctx: Context, node: NodeState, input: ManifestSeen
     }
     // kubelet's pull of this image was waiting for it: the nameless row was that pull all along.
     removePull(ctx, nameless);
+  }
+  if (pull === undefined && !alreadyAttached(node, input.digest)) {
+    const finished = recentlyFinishedAwaiting(ctx, node, input.sources);
+    if (finished !== undefined) {
+      // its phases are kubelet's, all in the past: attaching must not stamp new ones after the end
+      const phases = { ...finished.phases };
+      attachManifest(ctx, node, finished, input);
+      Object.assign(finished.phases, phases);
+      creditFinished(finished);
+      return;
+    }
   }
   if (pull === undefined) {
     if (alreadyAttached(node, input.digest)) return;

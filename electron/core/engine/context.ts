@@ -11,9 +11,12 @@ import { finishedRecord } from './views.ts';
 /** Distinct node+image keys whose attempt numbers are remembered (bounded; see docs/engine.md). */
 const ATTEMPT_KEYS = 100_000;
 
-/** How long the history record of a pull the agent finished waits for kubelet's Pulled event, which
- * names the pod and kubelet's own timings (it follows the image record by well under a second). */
-export const KUBELET_GRACE_MS = 3_000;
+/** How long the history record of a finished pull waits for the source that has not spoken yet:
+ * kubelet's Pulled event after the agent's image record (it names the pod and kubelet's timings,
+ * and follows by well under a second), or — on a node whose agent is connected — the agent's
+ * manifest after kubelet's Pulled (a pull faster than the agent's poll: seen on the lab's kubelet,
+ * the manifest came 0.2 s after Pulled). */
+export const OTHER_SOURCE_GRACE_MS = 3_000;
 
 export interface Context {
   config: EngineConfig;
@@ -33,8 +36,8 @@ export interface Context {
    * like progress. */
   restate: Set<Pull>;
   finished: FinishedPull[];
-  /** Pulls the agent finished whose record waits for kubelet's Pulled event (finish order). */
-  awaitingKubelet: Pull[];
+  /** Finished pulls whose record waits for the other source (finish order; see OTHER_SOURCE_GRACE_MS). */
+  awaitingOtherSource: Pull[];
   removals: string[];
   /** Finished pulls in finish order (engine time is monotonic, so also expiry order). */
   retiring: Pull[];
@@ -59,7 +62,7 @@ export function newContext(config: EngineConfig): Context {
     progressed: [],
     restate: new Set(),
     finished: [],
-    awaitingKubelet: [],
+    awaitingOtherSource: [],
     removals: [],
     retiring: [],
     retiringHead: 0,
@@ -198,29 +201,30 @@ export function finishPull(
     for (const blob of pull.blobs) if (!isCached(pull, blob)) creditCommitted(pull.node, blob, ctx.now);
   }
   touch(ctx, pull);
-  if (terminal === 'done' && pull.kubelet === undefined) ctx.awaitingKubelet.push(pull);
+  const waits = terminal === 'done' && (pull.kubelet === undefined || (!pull.fromAgent && pull.node.agent === 'connected'));
+  if (waits) ctx.awaitingOtherSource.push(pull);
   else ctx.finished.push(finishedRecord(ctx, pull));
   ctx.retiring.push(pull);
 }
 
-/** Emits the record of a pull that waited for kubelet: its Pulled event came, or the grace ran out
- * (no event watch, or the event was lost). */
+/** Emits the record of a pull that waited for the other source: it came, or the grace ran out
+ * (no event watch, the event was lost, or the agent never saw the pull). */
 export function releaseFinished(ctx: Context, pull: Pull): void {
-  const index = ctx.awaitingKubelet.indexOf(pull);
+  const index = ctx.awaitingOtherSource.indexOf(pull);
   if (index < 0) return;
-  ctx.awaitingKubelet.splice(index, 1);
+  ctx.awaitingOtherSource.splice(index, 1);
   ctx.finished.push(finishedRecord(ctx, pull));
 }
 
 export function releaseExpiredFinished(ctx: Context): void {
-  const horizon = ctx.now - KUBELET_GRACE_MS;
+  const horizon = ctx.now - OTHER_SOURCE_GRACE_MS;
   let released = 0;
-  for (const pull of ctx.awaitingKubelet) {
+  for (const pull of ctx.awaitingOtherSource) {
     if ((pull.phases.finishedAt ?? 0) > horizon) break;
     ctx.finished.push(finishedRecord(ctx, pull));
     released++;
   }
-  if (released > 0) ctx.awaitingKubelet.splice(0, released);
+  if (released > 0) ctx.awaitingOtherSource.splice(0, released);
 }
 
 /** A blob is in the content store: count it at full size and stop tracking its ingest. */

@@ -102,4 +102,22 @@ describe('1. two concurrent pulls on one node stay two pulls; a shared layer is 
     lab.run(3_000).imageCreated(ALPHA.image, ALPHA.manifest).imageCreated(`127.0.0.1:5001/lab/alpha@${ALPHA.manifest}`, ALPHA.manifest).run(4_000);
     expect(lab.drain().finished.map((r) => [r.image, r.state])).toEqual([[ALPHA.image, 'done']]);
   });
+
+  it('a pull faster than the agent’s poll: kubelet’s Pulled first, the manifest 0.2 s later joins that pull — one record, from both', () => {
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).run(600);
+    lab.kubelet('Pulled', `Successfully pulled image "${ALPHA.image}" in 587ms`).run(200);
+    expect(lab.drain().finished).toEqual([]);
+    lab.manifest(ALPHA);
+    for (const blob of [ALPHA.config, ...ALPHA.layers]) lab.gone(blob);
+    lab.imageCreated(ALPHA.image, ALPHA.manifest).run(4_000);
+    const pulls = lab.pulls();
+    expect(pulls.map((p) => [p.image, p.state, p.source])).toEqual([[ALPHA.image, 'done', 'both']]);
+    const [record, ...more] = lab.drain().finished;
+    expect(more).toEqual([]);
+    expect(record).toMatchObject({ image: ALPHA.image, state: 'done', source: 'both' });
+    expect(record?.bytesTotal).toBe(pulls[0]?.bytes.total);
+    expect(record?.bytesDownloaded).toBe(pulls[0]?.bytes.total);
+    expect(record?.downloadMs).toBeGreaterThanOrEqual(0);
+  });
 });

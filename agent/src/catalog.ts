@@ -53,6 +53,8 @@ export class Catalog {
   /** platform of a manifest, from an index that lists it */
   private readonly platformHints = new BoundedMap<string, PlatformMsg>(MAX_KNOWN * 4);
   private readonly notImages = new BoundedMap<string, true>(MAX_KNOWN);
+  /** Manifests forgotten because a blob they list was deleted, with when: see contentDeleted. */
+  private readonly staleSince = new BoundedMap<string, number>(MAX_KNOWN);
   private readonly learning = new Map<string, Promise<void>>();
   private discovering = false;
   private lastDiscovery = 0;
@@ -109,6 +111,18 @@ export class Catalog {
     this.indexes.delete(digest);
   }
 
+  /** A blob was deleted from the store. What we read of the manifests listing it (their `present`
+   * flags) is stale: they are forgotten — the next pull of one of them reads it again even when
+   * its own blob outlived the image's removal — and remembered as stale since now, so that read
+   * counts the blobs committed after this as fetched by the new pull. */
+  contentDeleted(digest: string, at: number): void {
+    this.forget(digest);
+    for (const owner of this.owners(digest)) {
+      this.forget(owner.digest);
+      this.staleSince.set(owner.digest, at);
+    }
+  }
+
   /** Reads a committed manifest or index once (concurrent calls share the read). */
   learn(digest: string, opts: { withPresentManifests?: boolean } = {}): Promise<void> {
     if (this.manifests.has(digest) || this.indexes.has(digest) || this.notImages.has(digest)) return Promise.resolve();
@@ -150,7 +164,7 @@ export class Catalog {
       return;
     }
     const fetchedUnseen: string[] = [];
-    const pullStart = this.pullStartOf(info.createdAt, [parsed.config, ...parsed.layers]);
+    const pullStart = this.pullStartOf(digest, info.createdAt, [parsed.config, ...parsed.layers]);
     const describe = async (d: ParsedDescriptor): Promise<BlobMsg> => {
       const blob = await this.client.info(d.digest);
       // present = committed before this pull began: cached on the node, not fetched by this pull
@@ -169,11 +183,14 @@ export class Catalog {
 
   /** When the pull using a manifest began. A manifest fetched just now marks it. One that was
    * already in the store (it outlived an image removal, and a new pull found it by discovery)
-   * says nothing about this pull: its first live ingest does, or failing that, now. */
-  private pullStartOf(manifestCreatedAt: number, blobs: readonly ParsedDescriptor[]): number {
+   * says nothing about this pull: its first live ingest does, or the deletion that made what we
+   * knew of it stale (nothing committed after that was there before), or failing those, now. */
+  private pullStartOf(digest: string, manifestCreatedAt: number, blobs: readonly ParsedDescriptor[]): number {
     const now = Date.now();
+    const stale = this.staleSince.get(digest);
+    this.staleSince.delete(digest);
     if (now - manifestCreatedAt <= FRESH_MANIFEST_MS) return manifestCreatedAt;
-    let start = now;
+    let start = stale ?? now;
     for (const d of blobs) start = Math.min(start, this.liveSince(d.digest) ?? now);
     return start;
   }

@@ -315,7 +315,7 @@ export class Collector {
         void this.imageChanged(event.name, event.kind === 'image-create');
         return;
       case 'content-delete':
-        this.catalog.forget(event.digest);
+        this.catalog.contentDeleted(event.digest, Date.now());
         this.publish({ contentDeleted: { digest: event.digest } });
         return;
       case 'content-create': {

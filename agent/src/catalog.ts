@@ -182,17 +182,21 @@ export class Catalog {
   }
 
   /** When the pull using a manifest began. A manifest fetched just now marks it. One that was
-   * already in the store (it outlived an image removal, and a new pull found it by discovery)
-   * says nothing about this pull: its first live ingest does, or the deletion that made what we
-   * knew of it stale (nothing committed after that was there before), or failing those, now. */
+   * already in the store (it outlived an image removal, and a new pull found it) says nothing about
+   * this pull: its first live ingest does; failing that (the pull fetched everything between two
+   * polls), the deletion that made what we knew of it stale — nothing committed after that was
+   * there before, though another pull may have fetched a shared blob since; failing both, now. */
   private pullStartOf(digest: string, manifestCreatedAt: number, blobs: readonly ParsedDescriptor[]): number {
     const now = Date.now();
     const stale = this.staleSince.get(digest);
     this.staleSince.delete(digest);
     if (now - manifestCreatedAt <= FRESH_MANIFEST_MS) return manifestCreatedAt;
-    let start = stale ?? now;
-    for (const d of blobs) start = Math.min(start, this.liveSince(d.digest) ?? now);
-    return start;
+    let liveStart: number | undefined;
+    for (const d of blobs) {
+      const since = this.liveSince(d.digest);
+      if (since !== undefined) liveStart = Math.min(liveStart ?? since, since);
+    }
+    return liveStart ?? stale ?? now;
   }
 
   private publishManifest(m: ManifestMsg, createdAt: number): void {

@@ -7,7 +7,7 @@ import { createEngine, defaultEngineConfig } from '../engine/index.ts';
 import type { PullView } from '../engine/types.ts';
 import { ClusterSession } from '../kube/cluster-session.ts';
 import { applyAgent, uninstallAgent } from '../kube/install.ts';
-import { buildAgentBundle, kubectl, labAdmin as admin, labScript, labSocket, requireLab, waitFor } from '../kube/lab.fixture.ts';
+import { buildAgentBundle, kubectl, labAdmin as admin, labScript, labSocket, removeLeftoverContainers, requireLab, waitFor } from '../kube/lab.fixture.ts';
 import { defaultInstallOptions } from '../kube/manifests.ts';
 
 const namespace = `pulltrace-pull-${Date.now().toString(36)}`;
@@ -29,6 +29,7 @@ describe('image pull end to end (lab)', () => {
     await waitFor('agent pod Running', () => kubectl(['-n', namespace, 'get', 'pods', '-o', 'jsonpath={.items[*].status.phase}']).split(' ').includes('Running') || undefined, 90_000);
 
     // Make the next pull of alpha-run cold (blobs shared with alpha go too); the proxy is left alone.
+    removeLeftoverContainers();
     labScript('node-reset.sh', ['--keep-proxy', '127.0.0.1:5000/lab/alpha', '127.0.0.1:5001/lab/alpha']);
     // Throttle only this repository's four blobs (busybox, base, alpha layers + config); the rule
     // uses itself up, so the shared proxy is left as it was for other tests.

@@ -3,18 +3,21 @@
 // together while the kubelet pulls a pod's image through the throttle proxy. The recording must
 // parse with the lead's loader, stay in time order, and hold the node's own pull: the agent's
 // progress, kubelet's Pulling/Pulled events and the pod — and nothing of other nodes.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentProcess } from '../../../agent/test/harness.ts';
 import type { KubeletEvent, PodObserved } from '../engine/types.ts';
-import { kubectl, labAdmin, labScript, labSocket, nodeActivity, requireLab, waitNodeQuiet } from '../kube/lab.fixture.ts';
+import { blobsOnNode, kubectl, labAdmin, labScript, labSocket, nodeActivity, removeLeftoverContainers, requireLab, waitFor, waitNodeQuiet } from '../kube/lab.fixture.ts';
 import { loadRecording } from '../replay/files.ts';
 import { recordAgent } from './record.ts';
 
 const NODE = 'lab-kubelet';
 const image = '127.0.0.1:5001/lab/alpha-run:v1';
+/** alpha-run's two big layers (base 20 MB, alpha 30 MB): gone from the node, the pull is cold */
+const bigLayers = ['sha256:5efee186663b3147d6c131e966e26d58e75912fb8d796a9cb68d8d60c988e98c', 'sha256:f3e06e29bccb72f1c2317d3e04222197cf5966af3bc78a31a9436b50f6718013'];
 const namespace = `pulltrace-record-${Date.now().toString(36)}`;
 let agent: AgentProcess;
 let dir: string;
@@ -34,10 +37,17 @@ afterAll(async () => {
 describe('record (lab: kubelet node + its containerd)', () => {
   it('records the agent stream and the node’s kubelet pull events and pods in one time-ordered file', async () => {
     // a cold pull of alpha-run (its blobs shared with alpha go too), throttled for its four blobs only
-    labScript('node-reset.sh', ['--keep-proxy', '127.0.0.1:5000/lab/alpha', '127.0.0.1:5001/lab/alpha']);
-    // The recording stops once the node has had no live ingest for 4 s: an earlier test's pull
-    // still running in containerd would keep it going to its time limit.
+    // The recording stops once the node has had no live ingest for 4 s, after at least one: an
+    // earlier test's pull still running in containerd would keep it going to its time limit, and
+    // blobs an earlier test's image left on the node would make this pull cached, with no ingest.
     await waitNodeQuiet(90_000);
+    await waitFor('alpha-run cold on the node', () => {
+      removeLeftoverContainers();
+      labScript('node-reset.sh', ['--keep-proxy', '127.0.0.1:5000/lab/alpha', '127.0.0.1:5001/lab/alpha']);
+      return blobsOnNode(bigLayers).length === 0 ? true : undefined;
+    }, 60_000, 2_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}: still on the node ${JSON.stringify(blobsOnNode(bigLayers))}; ${JSON.stringify(nodeActivity())}; images ${execFileSync('ctr', ['-a', labSocket, '-n', 'k8s.io', 'images', 'ls', '-q'], { encoding: 'utf8' }).split('\n').filter((n) => n.includes('alpha')).join(' ')}`);
+    });
     const rule = await fetch('http://127.0.0.1:5001/_lab/rules', { method: 'POST', body: JSON.stringify({ match: { repo: 'lab/alpha-run', kind: 'blob' }, action: 'rate', rate: '8MB', times: 4 }) });
     expect(rule.ok).toBe(true);
     const out = join(dir, 'alpha-run.ndjson');
@@ -56,7 +66,8 @@ describe('record (lab: kubelet node + its containerd)', () => {
           spec: { nodeSelector: { 'lab-kube/kubelet': 'true' }, terminationGracePeriodSeconds: 1, containers: [{ name: 'alpha', image, imagePullPolicy: 'Always' }] },
         })),
     });
-    expect(result.stoppedBecause, `what kept the node busy: ${JSON.stringify(nodeActivity())}`).toBe('idle');
+    const ingestsRecorded = (await loadRecording(out)).inputs.filter((i) => i.type === 'ingests.observed').length;
+    expect(result.stoppedBecause, `ingest inputs recorded: ${ingestsRecorded}; the node now: ${JSON.stringify(nodeActivity())}`).toBe('idle');
 
     const recording = await loadRecording(out);
     expect(recording.errors, 'every line parses and time never goes backwards').toEqual([]);

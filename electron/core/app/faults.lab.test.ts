@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import type { FinishedPull } from '../bridge/contract.ts';
-import { freshNamespace, kubectl, labKubeconfig, labScript, labSocket, requireLab } from '../kube/lab.fixture.ts';
+import { freshNamespace, kubectl, labKubeconfig, labScript, labSocket, removeLeftoverContainers, requireLab } from '../kube/lab.fixture.ts';
 import { buildAgent } from '../../../scripts/build-agent.ts';
 import { DEFAULT_AGENT_NAMESPACE } from './kube-connector.ts';
 import {
@@ -77,6 +77,7 @@ async function startPull(pod: string, rate: string): Promise<void> {
   // The previous pod's container must be gone too, or the image's blobs outlive node-reset.sh.
   kubectl(['-n', ns, 'delete', 'pods', '--all', '--wait=true', '--timeout=90s']);
   await waitFor('no alpha-run blob in flight', async () => ((await blobBytesInFlight(repo)) === 0 ? true : undefined), 120_000, 500);
+  removeLeftoverContainers();
   labScript('node-reset.sh', []);
   // Four blobs (busybox, base, alpha, meta); the rule uses itself up, leaving the proxy as it was.
   await proxyRule({ match: { repo, kind: 'blob' }, action: 'rate', rate, times: 4 });

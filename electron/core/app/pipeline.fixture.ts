@@ -21,7 +21,7 @@ import { parse } from 'csv-parse/sync';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { z } from 'zod';
 import { buildAgent } from '../../../scripts/build-agent.ts';
-import { freshNamespace, kubectl, labDir, labKubeconfig, labScript, labSocket, requireLab, waitFor } from '../kube/lab.fixture.ts';
+import { freshNamespace, kubectl, labDir, labKubeconfig, labScript, labSocket, removeLeftoverContainers, requireLab, waitFor } from '../kube/lab.fixture.ts';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
 export const proxyControl = 'http://127.0.0.1:5001/_lab';
@@ -168,7 +168,9 @@ async function clusterCardText(page: Page, text: RegExp): Promise<void> {
 }
 
 /** Pods go first, gracefully (a force-deleted pod's container can still be restarted by the
- * kubelet, which then pulls its image again behind the reset's back); then node-reset.sh. */
+ * kubelet, which then pulls its image again behind the reset's back); then node-reset.sh, and the
+ * deleted pods' containers, which the kubelet removes only at its next container GC: while one
+ * exists, its image's unpacked snapshot makes the next pull of the image skip its layers. */
 export async function resetNode(namespace: string): Promise<void> {
   try {
     kubectl(['-n', namespace, 'delete', 'pods', '--all', '--wait=true', '--timeout=30s']);
@@ -176,6 +178,8 @@ export async function resetNode(namespace: string): Promise<void> {
     // kubelet 1.20 is sometimes slow to confirm a pod stuck in image pull back-off: force it.
   }
   labScript('node-reset.sh', ['--pods', namespace]);
+  // Only now are the pods gone from the API: their containers' snapshots must go too (see below).
+  if (removeLeftoverContainers().length > 0) labScript('node-reset.sh', []);
 }
 
 export async function showView(page: Page, label: 'Clusters' | 'Pulls' | 'Throughput' | 'Nodes' | 'History'): Promise<void> {

@@ -378,13 +378,11 @@ describe('pulls through the real cluster, as the user sees them (lab)', () => {
     expect(p95).toBeLessThan(1_000);
   });
 
-  // KNOWN BUG, open: alpha was pulled earlier in this file (case 2) and its manifest outlived
-  // node-reset; the agent re-announces the manifest it read then, with that pull's `present`
-  // flags, so the base layer beta just brought counts as downloaded (CSV 52.4 MB against the
-  // registry's 31.5 MB) — when the manifest blob survived node-reset, which it does not always
-  // (so the failure is intermittent: `it.fails` cannot hold it). Run alone, case 7 gets it right.
-  // Same root as the fault suite's known failures. Skipped, by name, until the bug is fixed.
-  it.skip('KNOWN BUG: 7b. after a pull of the same image earlier, the CSV counts only what the registry sent', async () => {
+  // alpha was pulled earlier in this file (case 2) and its manifest may outlive node-reset: then no
+  // fetch re-announces it, and flags read for that earlier pull counted the base layer beta had just
+  // brought as downloaded (CSV 52.4 MB against the registry's 31.5 MB; see agent/src/catalog.ts
+  // contentDeleted and pullStartOf).
+  it('7b. after a pull of the same image earlier, the CSV counts only what the registry sent', async () => {
     // What the registry sent for alpha in case 7 (its shared layers came with beta).
     const sent = (await proxyLog()).filter((e) => e.kind === 'blob' && e.event === 'end' && e.repo === 'lab/alpha').reduce((sum, e) => sum + (e.bytes ?? 0), 0);
     const record = await csvRecord((r) => r['pods'] === `${lab.namespace}/e2e-fresh`, 'the CSV row of the alpha pull');

@@ -15,9 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => {
   if (!ns) return;
-  // The lab images do not run: with imagePullPolicy Always, a restarting pod pulls alpha-run again
-  // and again. Gone now, so no pull of this test runs on under the next one.
-  kubectl(['-n', ns, 'delete', 'pods', '--all', '--grace-period=0', '--force', '--wait=true', '--timeout=60s']);
+  // With imagePullPolicy Always, a restarting pod pulls alpha-run again and again. Gone now, so no
+  // pull of this test runs on under the next one — gracefully first: a force-deleted pod's
+  // container can live on in the kubelet for a while and pull its image again behind the next
+  // test's reset (the record test then found alpha-run's blobs back and its own pull cached).
+  try {
+    kubectl(['-n', ns, 'delete', 'pods', '--all', '--wait=true', '--timeout=45s']);
+  } catch {
+    kubectl(['-n', ns, 'delete', 'pods', '--all', '--grace-period=0', '--force', '--wait=true', '--timeout=60s']);
+  }
   kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 

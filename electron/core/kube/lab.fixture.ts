@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { z } from 'zod';
 import { loadKubeconfigs } from './kubeconfig-source.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -48,11 +49,14 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
+/** `ctr` on the kubelet node's containerd, in kubelet's namespace. */
+const ctr = (args: string[]): string => execFileSync('ctr', ['-a', labSocket, '-n', 'k8s.io', ...args], { encoding: 'utf8', timeout: 30_000 });
+
 /** What is running on the kubelet node's containerd now: its live ingests (`ctr content active`)
  * and the pods bound to the node outside kube-system — for a test that needs the node to itself,
  * and for its failure message when something else kept the node busy. */
 export function nodeActivity(): { ingests: string[]; pods: string[] } {
-  const active = execFileSync('ctr', ['-a', labSocket, '-n', 'k8s.io', 'content', 'active'], { encoding: 'utf8', timeout: 10_000 });
+  const active = ctr(['content', 'active']);
   const ingests = active.split('\n').slice(1).map((line) => line.trim()).filter(Boolean);
   const pods = kubectl(['get', 'pods', '--all-namespaces', '--field-selector', 'spec.nodeName=lab-kubelet', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.phase}{.metadata.deletionTimestamp}{"\\n"}{end}'])
     .split('\n').filter((line) => line && !line.startsWith('kube-system/'));
@@ -69,6 +73,38 @@ export async function waitNodeQuiet(timeoutMs: number): Promise<void> {
     last = nodeActivity();
   }
   if (last.ingests.length > 0) throw new Error(`the kubelet node is still pulling after ${timeoutMs} ms: ingests ${JSON.stringify(last.ingests)}; pods ${JSON.stringify(last.pods)}`);
+}
+
+/** Removes the node's containers of lab-registry images whose pods are gone from the API. The
+ * kubelet removes a deleted pod's dead containers only at its next container GC (up to a minute),
+ * and while one exists, its image's unpacked snapshots do too: the next pull of that image then
+ * fetches no layer at all (seen: the pipeline's stall case pulled small:v1 "cold" in 0.6 s with no
+ * ingest). Call before node-reset.sh. */
+export function removeLeftoverContainers(): string[] {
+  const removed: string[] = [];
+  const rows = ctr(['containers', 'ls']).split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((cols) => /^127\.0\.0\.1:500[01]\//.test(cols[1] ?? ''));
+  for (const [id] of rows) {
+    if (!id) continue;
+    const info = z.object({ Labels: z.record(z.string(), z.string()).optional() }).loose().parse(JSON.parse(ctr(['containers', 'info', id])));
+    const ns = info.Labels?.['io.kubernetes.pod.namespace'];
+    const pod = info.Labels?.['io.kubernetes.pod.name'];
+    if (ns && pod && kubectl(['-n', ns, 'get', 'pod', pod, '--ignore-not-found', '-o', 'name']) !== '') continue;
+    for (const args of [['tasks', 'kill', '-s', 'SIGKILL', id], ['tasks', 'rm', '-f', id], ['containers', 'rm', id]]) {
+      try {
+        ctr(args);
+      } catch {
+        // no task (the container exited and CRI deleted it), or gone meanwhile
+      }
+    }
+    removed.push(`${ns}/${pod}`);
+  }
+  return removed;
+}
+
+/** Which of these blobs the kubelet node's content store holds. */
+export function blobsOnNode(digests: readonly string[]): string[] {
+  const listed = new Set(ctr(['content', 'ls', '-q']).split('\n'));
+  return digests.filter((d) => listed.has(d));
 }
 
 /** A namespace for one test file, with the default service account's token ready (k8s 1.20

@@ -6,7 +6,10 @@
 # over every project that ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-has() { git ls-files --cached --others --exclude-standard | grep -qE "$1"; }
+# The file list is read whole first: `git ls-files | grep -q` under pipefail fails whenever grep
+# exits at its first match while git is still writing (SIGPIPE), which once skipped the lab tests.
+files="$(git ls-files --cached --others --exclude-standard)"
+has() { grep -qE "$1" <<<"$files"; }
 results=.cache/test-results
 rm -rf "$results" && mkdir -p "$results"
 status=0

@@ -19,6 +19,7 @@ import {
   activePull,
   createPull,
   creditCommitted,
+  creditFetchedBlobs,
   endIngest,
   finishPull,
   forgetBlobIfUnused,
@@ -29,7 +30,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { addBlobToPull, addLiveBlob, Blob, isActive, isCached, recountPull, setBlobDone, setBlobLive, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, addLiveBlob, Blob, isActive, recountPull, setBlobDone, setBlobLive, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -272,28 +273,22 @@ function onlyPullAwaitingManifest(node: NodeState): Pull | undefined {
 
 /** A pull kubelet's Pulled already ended before any agent input reached it, still waiting for the
  * agent (see OTHER_SOURCE_GRACE_MS): by source, or the only such pull when the manifest names none. */
-function recentlyFinishedAwaiting(ctx: Context, node: NodeState, sources: readonly unknown[]): Pull | undefined {
-  const keys = sourceKeys(sources);
+function recentlyFinishedAwaiting(ctx: Context, node: NodeState, keys: ReadonlySet<string>): Pull | undefined {
   const waiting = ctx.awaitingOtherSource.filter((pull) => pull.node === node && !pull.fromAgent && pull.manifestDigest === undefined);
   return keys.size > 0 ? waiting.find((pull) => keys.has(pull.name.sourceKey)) : waiting.length === 1 ? waiting[0] : undefined;
 }
 
-/** Agent inputs for a pull kubelet has already finished: every blob is in the store by now. */
-function creditFinished(pull: Pull): void {
-  for (const blob of pull.blobs) if (!isCached(pull, blob)) creditCommitted(pull.node, blob, pull.phases.finishedAt ?? 0);
-  recountPull(pull);
-}
-
 export function applyManifest(ctx: Context, node: NodeState, input: ManifestSeen): void {
-  const named = sourceKeys(input.sources).size > 0;
+  const keys = sourceKeys(input.sources);
+  const name = provisionalName(keys.values().next().value, input.digest);
+  const attached = alreadyAttached(node, input.digest);
   // The agent-only row this manifest made when it was read before its source label (see below).
-  const nameless = named ? node.pulls.find((p) => isActive(p) && p.provisional && p.name.sourceKey === '' && p.manifestDigest === input.digest) : undefined;
+  const nameless = keys.size > 0 ? node.pulls.find((p) => isActive(p) && p.provisional && p.name.sourceKey === '' && p.manifestDigest === input.digest) : undefined;
   let pull = matchPull(node, input.digest, input.sources);
-  if (pull === undefined && !named && !alreadyAttached(node, input.digest)) pull = onlyPullAwaitingManifest(node);
+  if (pull === undefined && keys.size === 0 && !attached) pull = onlyPullAwaitingManifest(node);
   if (nameless !== undefined) {
     if (pull === undefined) {
       // Named now: kubelet's event, when it comes, adopts it.
-      const name = provisionalName(sourceKeys(input.sources).values().next().value, input.digest);
       nameless.image = name.canonical;
       nameless.name = name;
       touch(ctx, nameless);
@@ -302,22 +297,20 @@ export function applyManifest(ctx: Context, node: NodeState, input: ManifestSeen
     // kubelet's pull of this image was waiting for it: the nameless row was that pull all along.
     removePull(ctx, nameless);
   }
-  if (pull === undefined && !alreadyAttached(node, input.digest)) {
-    const finished = recentlyFinishedAwaiting(ctx, node, input.sources);
+  if (pull === undefined) {
+    if (attached) return;
+    const finished = recentlyFinishedAwaiting(ctx, node, keys);
     if (finished !== undefined) {
       // its phases are kubelet's, all in the past: attaching must not stamp new ones after the end
       const phases = { ...finished.phases };
       attachManifest(ctx, node, finished, input);
       Object.assign(finished.phases, phases);
-      creditFinished(finished);
+      // kubelet's Pulled said the pull is done: every blob it fetched is in the store by now
+      creditFetchedBlobs(finished, finished.phases.finishedAt ?? ctx.now);
       return;
     }
-  }
-  if (pull === undefined) {
-    if (alreadyAttached(node, input.digest)) return;
     // Nothing to show for an image whose every layer is already here (a re-read, not a pull).
     if (!input.layers.some((layer) => layer?.present === false)) return;
-    const name = provisionalName(sourceKeys(input.sources).values().next().value, input.digest);
     pull = createPull(ctx, node, name.canonical, name, true);
   }
   attachManifest(ctx, node, pull, input);

@@ -195,11 +195,9 @@ export function finishPull(
   pull.node.activePulls--;
   pull.error = error;
   pull.phases.finishedAt = ctx.now;
-  if (terminal === 'done') {
-    // The image record exists: every blob of the pull is in the content store, including the
-    // final partial MiB that containerd never shows before a commit.
-    for (const blob of pull.blobs) if (!isCached(pull, blob)) creditCommitted(pull.node, blob, ctx.now);
-  }
+  // The image record exists: every blob of the pull is in the content store, including the
+  // final partial MiB that containerd never shows before a commit.
+  if (terminal === 'done') creditFetchedBlobs(pull, ctx.now);
   touch(ctx, pull);
   const waits = terminal === 'done' && (pull.kubelet === undefined || (!pull.fromAgent && pull.node.agent === 'connected'));
   if (waits) ctx.awaitingOtherSource.push(pull);
@@ -228,6 +226,11 @@ export function releaseExpiredFinished(ctx: Context): void {
 }
 
 /** A blob is in the content store: count it at full size and stop tracking its ingest. */
+/** A pull is done: each blob it did not find cached is in the content store, at full size. */
+export function creditFetchedBlobs(pull: Pull, at: number): void {
+  for (const blob of pull.blobs) if (!isCached(pull, blob)) creditCommitted(pull.node, blob, at);
+}
+
 export function creditCommitted(node: NodeState, blob: Blob, at: number): void {
   if (blob.live) endIngest(node, blob);
   setBlobDone(blob, blob.size);

@@ -176,12 +176,10 @@ export class Collector {
         continue;
       }
       const listing = this.catalog.owners(i.digest);
-      for (const owner of listing) {
-        // a new pull of this image: the blob is its alone, and none of its other blobs was live already
-        const alone = listing.length === 1;
-        const midPull = [...current.values()].some((c) => !appearedDigests.has(c.digest) && (owner.config?.digest === c.digest || owner.layers.some((l) => l.digest === c.digest)));
-        owners.set(owner.digest, (owners.get(owner.digest) ?? false) || (alone && !midPull));
-      }
+      // a new pull of this image: the blob is its alone, and none of its other blobs was live already
+      const only = listing.length === 1 ? listing[0] : undefined;
+      const newPull = only !== undefined && ![...current.values()].some((c) => !appearedDigests.has(c.digest) && (only.config?.digest === c.digest || only.layers.some((l) => l.digest === c.digest)));
+      for (const owner of listing) owners.set(owner.digest, (owners.get(owner.digest) ?? false) || newPull);
     }
     for (const [digest, newPull] of owners) {
       this.catalog.verify(digest, newPull).catch((err: unknown) => this.log.debug('manifest check failed', { digest, error: errorText(err) }));

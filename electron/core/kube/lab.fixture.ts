@@ -67,12 +67,11 @@ export function nodeActivity(): { ingests: string[]; pods: string[] } {
  * in containerd even after its pod is gone); throws naming what is still in flight. */
 export async function waitNodeQuiet(timeoutMs: number): Promise<void> {
   let last = nodeActivity();
-  const deadline = Date.now() + timeoutMs;
-  while (last.ingests.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    last = nodeActivity();
+  try {
+    await waitFor('no ingest on the kubelet node', () => ((last = nodeActivity()).ingests.length === 0 ? true : undefined), timeoutMs, 500);
+  } catch (error) {
+    throw new Error(`${String(error)}: the kubelet node is still pulling: ingests ${JSON.stringify(last.ingests)}; pods ${JSON.stringify(last.pods)}`);
   }
-  if (last.ingests.length > 0) throw new Error(`the kubelet node is still pulling after ${timeoutMs} ms: ingests ${JSON.stringify(last.ingests)}; pods ${JSON.stringify(last.pods)}`);
 }
 
 /** Removes the node's containers of lab-registry images whose pods are gone from the API. The

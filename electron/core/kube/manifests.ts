@@ -117,10 +117,10 @@ export function socketHostPath(socket: AgentInstallOptions['socket']): string {
   return typeof socket === 'string' ? socketPresets[socket] : socket.path;
 }
 
-/** The socket's host directory (mounted) and file name (found in the mount). */
-function socketParts(socket: AgentInstallOptions['socket']): { dir: string; file: string } {
+/** The socket's host path, its directory (mounted) and file name (found in the mount). */
+function socketParts(socket: AgentInstallOptions['socket']): { hostPath: string; dir: string; file: string } {
   const hostPath = socketHostPath(socket);
-  return { dir: path.posix.dirname(hostPath), file: path.posix.basename(hostPath) };
+  return { hostPath, dir: path.posix.dirname(hostPath), file: path.posix.basename(hostPath) };
 }
 
 /** `node -e` program: refuse to start unless the mounted bundle has the expected sha256, then run it. */
@@ -174,7 +174,7 @@ export function buildAgentManifests(options: AgentInstallOptions, bundle: AgentB
   const daemonSet: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
-    metadata: { ...meta(agentName), annotations: { [annotations.socket]: socketHostPath(options.socket) } },
+    metadata: { ...meta(agentName), annotations: { [annotations.socket]: socket.hostPath } },
     spec: {
       selector: { matchLabels: selector },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '20%' } },

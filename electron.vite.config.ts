@@ -15,14 +15,19 @@ const root = import.meta.dirname;
  * the source ever changes, rather than shipping an app that cannot talk to its agents. */
 function agentProtoBesideBundle(): Plugin {
   const sourcePath = "'../../../proto/agent.proto'";
+  const quotings = [sourcePath, sourcePath.replaceAll("'", '"')];
+  let found = false;
   return {
     name: 'pulltrace-agent-proto',
     renderChunk(code) {
-      const quoted = [sourcePath, sourcePath.replaceAll("'", '"')].find((q) => code.includes(q));
-      if (quoted === undefined) this.error(`agent-client's proto path ${sourcePath} not found in the main bundle`);
+      const quoted = quotings.find((q) => code.includes(q));
+      if (quoted === undefined) return null;
+      found = true;
       return { code: code.replaceAll(quoted, '"./proto/agent.proto"'), map: null };
     },
     generateBundle() {
+      // The client lands in the core worker's chunk, not in every chunk: one of them must have it.
+      if (!found) this.error(`agent-client's proto path ${sourcePath} not found in the main bundle`);
       this.emitFile({ type: 'asset', fileName: 'proto/agent.proto', source: readFileSync(resolve(root, 'proto/agent.proto'), 'utf8') });
     },
   };
@@ -33,7 +38,13 @@ export default defineConfig({
     plugins: [agentProtoBesideBundle()],
     build: {
       outDir: resolve(root, 'out/main'),
-      lib: { entry: resolve(root, 'electron/main/index.ts'), formats: ['es'], fileName: () => 'index.js' },
+      // The shell, and the core's worker thread (electron/core/host), which the shell starts from
+      // core-worker.js beside index.js.
+      lib: {
+        entry: { index: resolve(root, 'electron/main/index.ts'), 'core-worker': resolve(root, 'electron/core/host/worker-entry.ts') },
+        formats: ['es'],
+        fileName: (_format, name) => `${name}.js`,
+      },
     },
   },
   preload: {

@@ -1,13 +1,11 @@
-// The Electron shell: thin glue around the core (electron/core/app). One window with saved bounds,
-// a single instance, the app menu, native notifications, the CSV save dialog, and a clean quit that
-// stops the core (streams, watches, port-forwards) before the process exits.
+// The Electron shell: thin glue around the core, which runs in a worker thread (electron/core/host).
+// One window with saved bounds, a single instance, the app menu, native notifications, the CSV save
+// dialog, and a clean quit that stops the core (streams, watches, port-forwards) before the process
+// exits.
 import { app, BrowserWindow, dialog, Menu, Notification, screen, session } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp } from '../core/app/app.ts';
-import { openBackends } from '../core/app/backends.ts';
-import { createSettingsStore } from '../core/app/settings.ts';
-import { withSaveDialog } from './csv-export.ts';
+import { startCoreHost } from '../core/host/core-host.ts';
 import { registerIpcBridge } from './ipc.ts';
 import { menuTemplate } from './menu.ts';
 import { registerAppScheme, serveRenderer } from './renderer-protocol.ts';
@@ -29,27 +27,33 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   const userData = app.getPath('userData');
-  const backends = openBackends({ dataDir: userData, agentDir, version: app.getVersion() });
-  const core = createApp({
-    recordingsDir,
-    ...backends,
-    settings: createSettingsStore(path.join(userData, 'settings.json')),
+  const core = startCoreHost({
+    // Built beside this file by electron-vite (electron.vite.config.ts: the main build's second entry).
+    entry: new URL('./core-worker.js', import.meta.url),
+    core: { recordingsDir, dataDir: userData, agentDir, version: app.getVersion(), settingsFile: path.join(userData, 'settings.json') },
+    askSavePath: async (defaultName) => {
+      const window = BrowserWindow.getFocusedWindow();
+      const options = { defaultPath: defaultName, filters: [{ name: 'CSV', extensions: ['csv'] }] };
+      const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+      return result.canceled ? undefined : result.filePath;
+    },
+    onNotification: (n) => {
+      if (!Notification.isSupported()) return;
+      const title = n.kind === 'failed' ? 'Pull failed' : n.kind === 'stalled' ? 'Pull stalled' : 'Pull finished';
+      new Notification({ title, body: n.message, silent: n.kind === 'finished' }).show();
+    },
+    // Out of memory or a defect: say so and start afresh (history is on disk; live state comes back
+    // from the clusters).
+    onExit: (reason) => {
+      dialog.showErrorBox('pulltrace stopped', `${reason}\n\npulltrace will restart.`);
+      app.relaunch();
+      app.exit(1);
+    },
   });
-  const handler = withSaveDialog(core, async (defaultName) => {
-    const window = BrowserWindow.getFocusedWindow();
-    const options = { defaultPath: defaultName, filters: [{ name: 'CSV', extensions: ['csv'] }] };
-    const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
-    return result.canceled ? undefined : result.filePath;
-  });
-  const unregister = registerIpcBridge(core, handler, {
+  const unregister = registerIpcBridge(core, {
     appVersion: app.getVersion(),
     devUrl,
     onRejected: (reason) => console.warn(`[pulltrace] ${reason}`),
-  });
-  core.onNotification((n) => {
-    if (!Notification.isSupported()) return;
-    const title = n.kind === 'failed' ? 'Pull failed' : n.kind === 'stalled' ? 'Pull stalled' : 'Pull finished';
-    new Notification({ title, body: n.message, silent: n.kind === 'finished' }).show();
   });
 
   hardenSession(session.defaultSession);
@@ -70,10 +74,7 @@ async function start(): Promise<void> {
     quitting = true;
     event.preventDefault();
     unregister();
-    void core.close().finally(() => {
-      backends.close();
-      app.exit(0);
-    });
+    void core.close().finally(() => app.exit(0));
   });
   app.on('window-all-closed', () => app.quit());
 }

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { IPC_CHANNELS, type ServerMessage } from '../core/bridge/contract.ts';
+import { openSession, type CommandHandler } from '../core/bridge/session.ts';
 import type { CoreStateSource } from '../core/bridge/updates.ts';
+import type { SessionOpener } from '../core/host/core-host.ts';
 
 vi.mock('electron', async () => {
   const events = await import('node:events');
@@ -14,6 +16,16 @@ const source: CoreStateSource = {
   snapshot: () => ({ at: 1, clusters: [], pulls: [], nodes: [], series: [], settings: { notifications: { failed: true, stalled: true, finished: false }, demoSpeed: 1 } }),
   subscribe: () => () => {},
 };
+
+/** The core's side in-process (core-host.test.ts covers the worker relay): the real bridge session. */
+function inProcess(handler: CommandHandler): SessionOpener {
+  return {
+    openSession(send, appVersion) {
+      const session = openSession(source, handler, { kind: 'ipc', send, congested: () => false }, { appVersion });
+      return { receive: (raw) => void session.receive(raw), close: () => session.close() };
+    },
+  };
+}
 
 function page(url: string) {
   const received: ServerMessage[] = [];
@@ -28,7 +40,7 @@ describe('IPC bridge', () => {
   it('serves our page, validates payloads, and ignores other frames', async () => {
     const handle = vi.fn(async () => ({ ok: true as const, value: { cluster: 'demo:lab' } }));
     const rejected: string[] = [];
-    const unregister = registerIpcBridge(source, { handle }, { appVersion: 't', onRejected: (r) => rejected.push(r) });
+    const unregister = registerIpcBridge(inProcess({ handle }), { appVersion: 't', onRejected: (r) => rejected.push(r) });
 
     const ours = page('app://renderer/index.html');
     ipcMain.emit(IPC_CHANNELS.ready, ours.event);

@@ -1,10 +1,10 @@
 // The Electron transport of the bridge: one bridge session per page load, opened when the page says
-// it is ready. Every message is checked to come from our own top-level frame; the session validates
-// every command with the contract's schemas before the core sees it.
+// it is ready. Every message is checked to come from our own top-level frame; the session (run by
+// the core in its worker, relayed by core-host.ts) validates every command with the contract's
+// schemas before the core sees it.
 import { ipcMain, type IpcMainEvent, type WebContents } from 'electron';
 import { IPC_CHANNELS, type ServerMessage } from '../core/bridge/contract.ts';
-import { openSession, type BridgeSession, type CommandHandler } from '../core/bridge/session.ts';
-import type { CoreStateSource } from '../core/bridge/updates.ts';
+import type { HostSession, SessionOpener } from '../core/host/core-host.ts';
 import { isTrustedSender } from './security.ts';
 
 export interface IpcBridgeOptions {
@@ -13,8 +13,8 @@ export interface IpcBridgeOptions {
   onRejected?: (reason: string) => void;
 }
 
-export function registerIpcBridge(source: CoreStateSource, handler: CommandHandler, options: IpcBridgeOptions): () => void {
-  const sessions = new Map<WebContents, BridgeSession>();
+export function registerIpcBridge(core: SessionOpener, options: IpcBridgeOptions): () => void {
+  const sessions = new Map<WebContents, HostSession>();
 
   const trusted = (event: IpcMainEvent): boolean => {
     if (isTrustedSender(event.senderFrame, options.devUrl)) return true;
@@ -29,8 +29,7 @@ export function registerIpcBridge(source: CoreStateSource, handler: CommandHandl
     const send = (message: ServerMessage): void => {
       if (!contents.isDestroyed()) contents.send(IPC_CHANNELS.message, message);
     };
-    // IPC has no send buffer we can observe; the renderer consumes in-process at ≤ 10 Hz.
-    const session = openSession(source, handler, { kind: 'ipc', send, congested: () => false }, { appVersion: options.appVersion });
+    const session = core.openSession(send, options.appVersion);
     sessions.set(contents, session);
     contents.once('destroyed', () => {
       session.close();
@@ -42,7 +41,7 @@ export function registerIpcBridge(source: CoreStateSource, handler: CommandHandl
     if (!trusted(event)) return;
     const session = sessions.get(event.sender);
     if (session === undefined) return options.onRejected?.('command before ready ignored');
-    void session.receive(raw);
+    session.receive(raw);
   };
 
   ipcMain.on(IPC_CHANNELS.ready, onReady);

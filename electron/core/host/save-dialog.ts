@@ -1,8 +1,9 @@
 // `history.export` with destination "dialog": the core makes the CSV, the shell asks where to save
-// it. Every other command goes to the core unchanged.
+// it (over the worker protocol: the dialog is Electron's, the file is written here). Every other
+// command goes to the core unchanged.
 import { writeFile } from 'node:fs/promises';
-import type { Command, CommandResult } from '../core/bridge/contract.ts';
-import type { CommandHandler } from '../core/bridge/session.ts';
+import type { Command, CommandResult } from '../bridge/contract.ts';
+import type { CommandHandler } from '../bridge/session.ts';
 
 export type AskSavePath = (defaultName: string) => Promise<string | undefined>;
 

@@ -272,7 +272,7 @@ function measure(resultsFile: string): void {
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 }
 
-/** Bundles this file with the engine (as electron-vite bundles the core into out/main/index.js)
+/** Bundles this file with the engine (as electron-vite bundles the core into out/main/core-worker.js)
  * and runs the bundle in a child Node process that measures. */
 async function runBundled(resultsFile: string): Promise<number> {
   const esbuild = await import('esbuild');

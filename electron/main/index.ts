@@ -25,7 +25,11 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(start);
 }
 
+/** A core that dies sooner than this after start is not restarted (it would die again). */
+const RESTART_AFTER_MS = 60_000;
+
 async function start(): Promise<void> {
+  const startedAt = Date.now();
   const userData = app.getPath('userData');
   const core = startCoreHost({
     // Built beside this file by electron-vite (electron.vite.config.ts: the main build's second entry).
@@ -43,10 +47,11 @@ async function start(): Promise<void> {
       new Notification({ title, body: n.message, silent: n.kind === 'finished' }).show();
     },
     // Out of memory or a defect: say so and start afresh (history is on disk; live state comes back
-    // from the clusters).
+    // from the clusters), unless it happened right after a start: then restarting would loop.
     onExit: (reason) => {
-      dialog.showErrorBox('pulltrace stopped', `${reason}\n\npulltrace will restart.`);
-      app.relaunch();
+      const restart = Date.now() - startedAt > RESTART_AFTER_MS;
+      dialog.showErrorBox('pulltrace stopped', `${reason}\n\n${restart ? 'pulltrace will restart.' : 'It stopped within a minute of starting: not restarting.'}`);
+      if (restart) app.relaunch();
       app.exit(1);
     },
   });

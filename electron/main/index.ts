@@ -5,7 +5,8 @@
 import { app, BrowserWindow, dialog, Menu, Notification, screen, session } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCoreHost } from '../core/host/core-host.ts';
+import { startCoreHost, type CoreHost, type CoreHostOptions } from '../core/host/core-host.ts';
+import { startInProcessCore } from '../core/host/in-process-core.ts';
 import { registerIpcBridge } from './ipc.ts';
 import { menuTemplate } from './menu.ts';
 import { registerAppScheme, serveRenderer } from './renderer-protocol.ts';
@@ -31,30 +32,23 @@ const RESTART_AFTER_MS = 60_000;
 async function start(): Promise<void> {
   const startedAt = Date.now();
   const userData = app.getPath('userData');
-  const core = startCoreHost({
-    // Built beside this file by electron-vite (electron.vite.config.ts: the main build's second entry).
-    entry: new URL('./core-worker.js', import.meta.url),
-    core: { recordingsDir, dataDir: userData, agentDir, version: app.getVersion(), settingsFile: path.join(userData, 'settings.json') },
-    askSavePath: async (defaultName) => {
-      const window = BrowserWindow.getFocusedWindow();
-      const options = { defaultPath: defaultName, filters: [{ name: 'CSV', extensions: ['csv'] }] };
-      const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
-      return result.canceled ? undefined : result.filePath;
+  const core = await startCore(
+    {
+      core: { recordingsDir, dataDir: userData, agentDir, version: app.getVersion(), settingsFile: path.join(userData, 'settings.json') },
+      askSavePath: async (defaultName) => {
+        const window = BrowserWindow.getFocusedWindow();
+        const options = { defaultPath: defaultName, filters: [{ name: 'CSV', extensions: ['csv'] }] };
+        const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+        return result.canceled ? undefined : result.filePath;
+      },
+      onNotification: (n) => {
+        if (!Notification.isSupported()) return;
+        const title = n.kind === 'failed' ? 'Pull failed' : n.kind === 'stalled' ? 'Pull stalled' : 'Pull finished';
+        new Notification({ title, body: n.message, silent: n.kind === 'finished' }).show();
+      },
     },
-    onNotification: (n) => {
-      if (!Notification.isSupported()) return;
-      const title = n.kind === 'failed' ? 'Pull failed' : n.kind === 'stalled' ? 'Pull stalled' : 'Pull finished';
-      new Notification({ title, body: n.message, silent: n.kind === 'finished' }).show();
-    },
-    // Out of memory or a defect: say so and start afresh (history is on disk; live state comes back
-    // from the clusters), unless it happened right after a start: then restarting would loop.
-    onExit: (reason) => {
-      const restart = Date.now() - startedAt > RESTART_AFTER_MS;
-      dialog.showErrorBox('pulltrace stopped', `${reason}\n\n${restart ? 'pulltrace will restart.' : 'It stopped within a minute of starting: not restarting.'}`);
-      if (restart) app.relaunch();
-      app.exit(1);
-    },
-  });
+    startedAt,
+  );
   const unregister = registerIpcBridge(core, {
     appVersion: app.getVersion(),
     devUrl,
@@ -82,6 +76,31 @@ async function start(): Promise<void> {
     void core.close().finally(() => app.exit(0));
   });
   app.on('window-all-closed', () => app.quit());
+}
+
+/** The core in its worker thread (built beside this file: electron.vite.config.ts, the main build's
+ * second entry). If the worker cannot start, the core runs in this thread instead, with the main
+ * process's default heap: the app works either way. */
+async function startCore(options: Omit<CoreHostOptions, 'entry' | 'onExit'>, startedAt: number): Promise<CoreHost> {
+  const host = startCoreHost({
+    ...options,
+    entry: new URL('./core-worker.js', import.meta.url),
+    // Out of memory or a defect: say so and start afresh (history is on disk; live state comes back
+    // from the clusters), unless it happened right after a start: then restarting would loop.
+    onExit: (reason) => {
+      const restart = Date.now() - startedAt > RESTART_AFTER_MS;
+      dialog.showErrorBox('pulltrace stopped', `${reason}\n\n${restart ? 'pulltrace will restart.' : 'It stopped within a minute of starting: not restarting.'}`);
+      if (restart) app.relaunch();
+      app.exit(1);
+    },
+  });
+  try {
+    await host.ready;
+    return host;
+  } catch (error) {
+    console.warn(`[pulltrace] ${error instanceof Error ? error.message : String(error)}; running the core in the main process`);
+    return startInProcessCore(options);
+  }
 }
 
 function createWindow(boundsFile: string): BrowserWindow {

@@ -1,12 +1,14 @@
 // The core in a real worker thread (worker-entry.ts run by Node as is), driven through the host as
-// the Electron shell drives it: sessions relayed both ways, commands validated in the worker, the
-// save dialog asked of the main thread, a clean close, and a worker that dies reported once.
+// the Electron shell drives it — sessions relayed both ways, commands validated in the worker, the
+// save dialog asked of the main thread, a clean close — and the same for the in-process fallback;
+// a worker that fails to start, or dies later, is reported the right way.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '../bridge/contract.ts';
-import { startCoreHost, type CoreHost } from './core-host.ts';
+import { startCoreHost, type CoreHost, type CoreHostOptions } from './core-host.ts';
+import { startInProcessCore } from './in-process-core.ts';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const entry = new URL('./worker-entry.ts', import.meta.url);
@@ -24,14 +26,19 @@ function results(received: ServerMessage[], id: number) {
   return received.flatMap((m) => (m.type === 'result' && m.id === id ? [m.result] : []));
 }
 
-describe('core host (worker thread)', () => {
-  it('relays a session: hello and snapshot, the demo streaming, commands validated, the save dialog, a clean close', async () => {
+const hosts = {
+  'worker thread': startCoreHost,
+  'in-process fallback': (options: CoreHostOptions) => startInProcessCore(options),
+};
+
+describe.each(Object.entries(hosts))('core host: %s', (_kind, start) => {
+  it('serves a session: hello and snapshot, the demo streaming, commands validated, the save dialog, a clean close', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'pulltrace-host-'));
     const target = path.join(dir, 'export.csv');
     const asked: string[] = [];
     let answer: string | undefined = target;
     const onExit = vi.fn();
-    host = startCoreHost({
+    host = start({
       entry,
       core: { recordingsDir: path.join(repo, 'fixtures', 'recordings'), dataDir: dir, agentDir: dir, version: 'test' },
       askSavePath: async (name) => {
@@ -76,17 +83,24 @@ describe('core host (worker thread)', () => {
     expect(existsSync(path.join(dir, 'history'))).toBe(true);
   });
 
-  it('reports a worker that dies: ready rejects and onExit fires once with the reason', async () => {
+});
+
+describe('core host: a worker that ends', () => {
+  it('fails to start: ready rejects with the reason, onExit stays silent (the shell falls back)', async () => {
     const onExit = vi.fn();
-    host = startCoreHost({
-      entry: new URL('data:text/javascript,throw new Error("core exploded")'),
-      core: { agentDir: tmpdir(), version: 'test' },
-      onExit,
-    });
+    host = startCoreHost({ entry: new URL('data:text/javascript,throw new Error("core exploded")'), core: { agentDir: tmpdir(), version: 'test' }, onExit });
     await expect(host.ready).rejects.toThrow(/core exploded/);
-    expect(onExit).toHaveBeenCalledTimes(1);
-    expect(onExit.mock.calls[0]?.[0]).toMatch(/core exploded/);
+    expect(onExit).not.toHaveBeenCalled();
     // Closing a host whose worker is gone resolves at once.
     await host.close();
+  });
+
+  it('dies after it was ready: onExit fires once with the reason', async () => {
+    const onExit = vi.fn();
+    const source = "import { parentPort } from 'node:worker_threads'; parentPort.postMessage({ type: 'ready' }); setTimeout(() => { throw new Error('core died later'); }, 50);";
+    host = startCoreHost({ entry: new URL(`data:text/javascript,${encodeURIComponent(source)}`), core: { agentDir: tmpdir(), version: 'test' }, onExit });
+    await host.ready;
+    await vi.waitFor(() => expect(onExit).toHaveBeenCalledTimes(1));
+    expect(onExit.mock.calls[0]?.[0]).toMatch(/core died later/);
   });
 });

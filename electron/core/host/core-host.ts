@@ -40,7 +40,8 @@ export interface CoreHostOptions {
   core: CoreWorkerOptions;
   askSavePath?: AskSavePath;
   onNotification?: (notification: PullNotification) => void;
-  /** The worker ended without being asked to (out of memory, a defect). */
+  /** The worker ended without being asked to, after it was ready (out of memory, a defect). One
+   * that fails to start is reported by `ready` instead. */
   onExit?: (reason: string) => void;
   log?: (message: string) => void;
 }
@@ -59,6 +60,7 @@ export function startCoreHost(options: CoreHostOptions): CoreHost {
   let nextSession = 1;
   let state: 'running' | 'closing' | 'gone' = 'running';
   let lastError: Error | undefined;
+  let wasReady = false;
   let markReady: () => void = () => {};
   let failReady: (error: Error) => void = () => {};
   const ready = new Promise<void>((resolve, reject) => {
@@ -89,6 +91,7 @@ export function startCoreHost(options: CoreHostOptions): CoreHost {
     if (message === undefined) return log('core worker: malformed message ignored');
     switch (message.type) {
       case 'ready':
+        wasReady = true;
         markReady();
         break;
       case 'session.message':
@@ -114,7 +117,7 @@ export function startCoreHost(options: CoreHostOptions): CoreHost {
     const reason = lastError === undefined ? `core worker exited with code ${code}` : `core worker failed: ${lastError.message}`;
     failReady(new Error(reason));
     markClosed();
-    if (!expected) options.onExit?.(reason);
+    if (!expected && wasReady) options.onExit?.(reason);
   });
 
   return {

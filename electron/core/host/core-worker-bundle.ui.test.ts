@@ -2,7 +2,7 @@
 // that core-host.test.ts runs), started by the host with the app's heap limits, serving the demo;
 // and the agent contract the bundled agent client reads at run time, beside it where it looks.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,8 +46,15 @@ describe('the built core worker', () => {
   });
 
   it('ships proto/agent.proto beside the bundle, where its agent client reads it', () => {
-    const code = readFileSync(bundle, 'utf8');
-    expect(code).toMatch(/new URL\(\s*"\.\/proto\/agent\.proto",\s*import\.meta\.url\s*\)/);
+    // The agent client lands in a chunk that the worker and the shell's in-process fallback share,
+    // in the same folder: it must read the copy in out/main/proto.
+    const mainDir = path.join(root, 'out', 'main');
+    const readers = readdirSync(mainDir)
+      .filter((file) => file.endsWith('.js'))
+      .map((file) => readFileSync(path.join(mainDir, file), 'utf8'))
+      .filter((code) => code.includes('agent.proto"'));
+    expect(readers.length).toBeGreaterThan(0);
+    for (const code of readers) expect(code).toMatch(/new URL\(\s*"\.\/proto\/agent\.proto",\s*import\.meta\.url\s*\)/);
     expect(readFileSync(path.join(root, 'out', 'main', 'proto', 'agent.proto'), 'utf8')).toBe(readFileSync(path.join(root, 'proto', 'agent.proto'), 'utf8'));
   });
 });

@@ -2,26 +2,20 @@
 // bridge session per renderer that main relays. Everything heavy of the desktop runs here, off
 // Electron's main thread, in a V8 heap sized for it (see CORE_HEAP_LIMITS in core-host.ts).
 import type { MessagePort } from 'node:worker_threads';
-import { createApp } from '../app/app.ts';
-import { openBackends } from '../app/backends.ts';
-import { createSettingsStore } from '../app/settings.ts';
 import { openSession, type BridgeSession, type SessionTransport } from '../bridge/session.ts';
+import { buildCore } from './build-core.ts';
 import { coreWorkerOptionsSchema, toWorkerSchema, type FromWorker, type ToWorker } from './protocol.ts';
-import { withSaveDialog } from './save-dialog.ts';
 
 /** The worker's end of the channel (`parentPort`, or one side of a MessageChannel in tests). */
 export type CorePort = Pick<MessagePort, 'postMessage' | 'on' | 'close'>;
 
 export function runCoreWorker(port: CorePort, rawOptions: unknown): void {
   const options = coreWorkerOptionsSchema.parse(rawOptions);
-  const backends = openBackends({ dataDir: options.dataDir, historyDir: options.historyDir, agentDir: options.agentDir, version: options.version });
-  const app = createApp({ recordingsDir: options.recordingsDir, ...backends, settings: createSettingsStore(options.settingsFile) });
   const post = (message: FromWorker): void => port.postMessage(message);
-
   const pendingAsks = new Map<number, (path: string | undefined) => void>();
   let nextAsk = 1;
-  const handler = withSaveDialog(
-    app,
+  const core = buildCore(
+    options,
     (defaultName) =>
       new Promise((resolve) => {
         const request = nextAsk++;
@@ -29,6 +23,7 @@ export function runCoreWorker(port: CorePort, rawOptions: unknown): void {
         post({ type: 'save-path.ask', request, defaultName });
       }),
   );
+  const { app, handler } = core;
   app.onNotification((notification) => post({ type: 'notification', notification }));
 
   const sessions = new Map<number, BridgeSession>();
@@ -68,8 +63,7 @@ export function runCoreWorker(port: CorePort, rawOptions: unknown): void {
         for (const id of [...sessions.keys()]) closeSession(id);
         for (const resolve of pendingAsks.values()) resolve(undefined);
         pendingAsks.clear();
-        void app.close().finally(() => {
-          backends.close();
+        void core.close().finally(() => {
           post({ type: 'closed' });
           port.close();
         });

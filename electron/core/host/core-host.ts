@@ -18,7 +18,7 @@ import type { AskSavePath } from './save-dialog.ts';
  * (the benchmark's 10 k pulls / 200 k layers retain ~106 MiB with the harness), and low enough that
  * V8 collects before the old generation has grown to several times the live heap: V8 scales its
  * heap growing factor with this limit. Measured with the engine benchmark (docs/engine.md,
- * "Memory"): peak RSS 298–319 MiB here against 324–363 MiB in-process, at the same CPU. A core
+ * "Memory"): peak RSS 272–334 MiB (five runs) against 330–365 MiB in-process, at the same CPU. A core
  * that exceeds it stops with ERR_WORKER_OUT_OF_MEMORY, and onExit says so. */
 export const CORE_HEAP_LIMITS = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 1024 } as const;
 

@@ -159,6 +159,12 @@ export async function proxyRule(rule: Record<string, unknown>): Promise<void> {
   if (!response.ok) throw new Error(`proxy rule refused: ${response.status} ${await response.text()}`);
 }
 
+/** Removes every fault rule (a rule not used up would act on the next test's pulls). */
+export async function clearProxyRules(): Promise<void> {
+  const response = await fetch(`${proxyControl}/rules`, { method: 'DELETE' });
+  if (!response.ok) throw new Error(`proxy rules not cleared: ${response.status} ${await response.text()}`);
+}
+
 /** Bytes the proxy has sent so far on the blobs of `repo` it is still sending. */
 export async function blobBytesInFlight(repo: string): Promise<number> {
   const stats = inflightSchema.parse(await (await fetch(`${proxyControl}/stats`)).json());

@@ -108,9 +108,10 @@ describe('LocalPortForward flow control', () => {
     const sentWhilePaused = sent;
     const grown = retainedBuffers() - before;
     // Without flow control client-node reads everything (128 MiB here) into the local socket's
-    // buffer. With it, only kernel socket buffers and a few chunks are in flight.
+    // buffer. With it, only kernel socket buffers and a few chunks are in flight: 1–20 MB seen,
+    // the most on a loaded machine (CI), where more is in flight when the pause lands.
     expect(sentWhilePaused).toBeLessThan(total / 2);
-    expect(grown).toBeLessThan(16 * MiB);
+    expect(grown).toBeLessThan(32 * MiB);
 
     let received = 0;
     local.on('data', (chunk: Buffer) => {

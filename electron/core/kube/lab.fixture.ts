@@ -84,7 +84,13 @@ export function removeLeftoverContainers(): string[] {
   const rows = ctr(['containers', 'ls']).split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((cols) => /^127\.0\.0\.1:500[01]\//.test(cols[1] ?? ''));
   for (const [id] of rows) {
     if (!id) continue;
-    const info = z.object({ Labels: z.record(z.string(), z.string()).optional() }).loose().parse(JSON.parse(ctr(['containers', 'info', id])));
+    let raw: string;
+    try {
+      raw = ctr(['containers', 'info', id]);
+    } catch {
+      continue; // removed meanwhile (the kubelet's container GC runs on its own; seen in CI)
+    }
+    const info = z.object({ Labels: z.record(z.string(), z.string()).optional() }).loose().parse(JSON.parse(raw));
     const ns = info.Labels?.['io.kubernetes.pod.namespace'];
     const pod = info.Labels?.['io.kubernetes.pod.name'];
     if (ns && pod && kubectl(['-n', ns, 'get', 'pod', pod, '--ignore-not-found', '-o', 'name']) !== '') continue;

@@ -68,6 +68,15 @@ describe('FrameTranslator', () => {
     expect(inputs[10]).toMatchObject({ agentVersion: '0.1.0', containerdVersion: '1.6.20' });
   });
 
+  it('does not report an agent that has not asked containerd yet as a disconnection', () => {
+    const t = new FrameTranslator();
+    const hello = frames[0]!;
+    const unknown = frameSchema.parse({ seq: 2, atMs: 11, body: 'health', health: { ...health(false, 'unknown'), error: '' } }) as AgentFrame;
+    const up = frameSchema.parse({ seq: 3, atMs: 12, body: 'health', health: health(true) }) as AgentFrame;
+    // hello, then containerd's first answer (with its version)
+    expect([hello, unknown, up].flatMap((f) => t.translate(f)).map((i) => i.type)).toEqual(['agent.connected', 'agent.connected']);
+  });
+
   it('uses the caller’s node and observation time when given', () => {
     const t = new FrameTranslator('kube-node-7');
     expect(t.translate(frames[0]!, { at: 99 })[0]).toMatchObject({ node: 'kube-node-7', at: 99 });

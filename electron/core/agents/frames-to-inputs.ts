@@ -98,6 +98,9 @@ export class FrameTranslator {
       case 'health': {
         // containerd gone: what the engine knew of this node's pulls is no longer confirmed
         const { containerdUp, reason, error, containerdVersion } = frame.health;
+        // 'unknown': the agent has not asked containerd yet (it has just started). Not a
+        // disconnection: seen in the lab as "containerd unreachable (unknown): " on a healthy node.
+        if (!containerdUp && reason === 'unknown') return [];
         const before = this.containerd;
         this.containerd = { up: containerdUp, reason };
         if (containerdUp) return before?.up === true ? [] : [{ type: 'agent.connected', at, node, agentVersion: this.agentVersion, containerdVersion }];

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { IPC_CHANNELS, type ServerMessage } from '../core/bridge/contract.ts';
-import { openSession, type CommandHandler } from '../core/bridge/session.ts';
+import { ipcTransport, openSession, type CommandHandler } from '../core/bridge/session.ts';
 import type { CoreStateSource } from '../core/bridge/updates.ts';
 import type { SessionOpener } from '../core/host/core-host.ts';
 
@@ -21,7 +21,7 @@ const source: CoreStateSource = {
 function inProcess(handler: CommandHandler): SessionOpener {
   return {
     openSession(send, appVersion) {
-      const session = openSession(source, handler, { kind: 'ipc', send, congested: () => false }, { appVersion });
+      const session = openSession(source, handler, ipcTransport(send), { appVersion });
       return { receive: (raw) => void session.receive(raw), close: () => session.close() };
     },
   };

@@ -66,10 +66,10 @@ describe('record (lab: kubelet node + its containerd)', () => {
           spec: { nodeSelector: { 'lab-kube/kubelet': 'true' }, terminationGracePeriodSeconds: 1, containers: [{ name: 'alpha', image, imagePullPolicy: 'Always' }] },
         })),
     });
-    const ingestsRecorded = (await loadRecording(out)).inputs.filter((i) => i.type === 'ingests.observed').length;
+    const recording = await loadRecording(out);
+    const ingestsRecorded = recording.inputs.filter((i) => i.type === 'ingests.observed').length;
     expect(result.stoppedBecause, `ingest inputs recorded: ${ingestsRecorded}; the node now: ${JSON.stringify(nodeActivity())}`).toBe('idle');
 
-    const recording = await loadRecording(out);
     expect(recording.errors, 'every line parses and time never goes backwards').toEqual([]);
     const types = recording.inputs.map((i) => i.type);
     expect(types[0]).toBe('agent.connected');

@@ -121,7 +121,8 @@ async function expectPullRecordedOnce(pod: string): Promise<void> {
   expect(attempts).toBeGreaterThan(0);
   // By image, then by pod here: the store's text filter matches image and node names only.
   const query = async (): Promise<FinishedPull[]> => rowsOf((await app().invoke({ type: 'history.query', query: { text: repo } })).rows, pod);
-  const trail = (rows: readonly FinishedPull[]): string => JSON.stringify(rows.map((r) => [r.id, r.state, r.source, r.bytesTotal, r.bytesDownloaded, r.bytesCached, r.layerCount, r.queuedAt, r.startedAt, r.finishedAt, r.error?.message]));
+  const trail = (rows: readonly FinishedPull[]): string =>
+    `rows (id, state, source, bytes total, downloaded, cached, layers, queued, started, finished, error): ${JSON.stringify(rows.map((r) => [r.id, r.state, r.source, r.bytesTotal, r.bytesDownloaded, r.bytesCached, r.layerCount, r.queuedAt, r.startedAt, r.finishedAt, r.error?.message]))}`;
   let seen: FinishedPull[] = [];
   try {
     await waitFor(`${attempts} history row(s) for ${pod}, the last done`, async () => {
@@ -129,12 +130,12 @@ async function expectPullRecordedOnce(pod: string): Promise<void> {
       return seen.length >= attempts && seen.at(-1)?.state === 'done' ? true : undefined;
     }, 30_000, 500);
   } catch (error) {
-    throw new Error(`${String(error)}; rows (id, state, source, bytes total, downloaded, cached, layers, queued, started, finished, error): ${trail(seen)}`);
+    throw new Error(`${String(error)}; ${trail(seen)}`);
   }
   // Anything late (a duplicate) has had time to land before the count is final.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const final = await query();
-  expect(final.length, `history rows of ${pod} (id, state, source, bytes total, downloaded, cached, layers, queued, started, finished, error): ${trail(final)}`).toBe(attempts);
+  expect(final.length, `history of ${pod}: ${trail(final)}`).toBe(attempts);
   expect(new Set(final.map((r) => r.id)).size).toBe(final.length);
   const done = final.at(-1);
   expect(done?.state).toBe('done');

@@ -28,6 +28,12 @@ export interface SessionTransport {
   congested(): boolean;
 }
 
+/** The transport of a session whose messages go out over Electron's IPC (relayed or not): IPC has
+ * no send buffer to observe, and the renderer consumes at ≤ 10 Hz. */
+export function ipcTransport(send: (message: ServerMessage) => void): SessionTransport {
+  return { kind: 'ipc', send, congested: () => false };
+}
+
 export interface SessionOptions {
   appVersion: string;
   now?: () => number;

@@ -225,12 +225,12 @@ export function releaseExpiredFinished(ctx: Context): void {
   if (released > 0) ctx.awaitingOtherSource.splice(0, released);
 }
 
-/** A blob is in the content store: count it at full size and stop tracking its ingest. */
 /** A pull is done: each blob it did not find cached is in the content store, at full size. */
 export function creditFetchedBlobs(pull: Pull, at: number): void {
   for (const blob of pull.blobs) if (!isCached(pull, blob)) creditCommitted(pull.node, blob, at);
 }
 
+/** A blob is in the content store: count it at full size and stop tracking its ingest. */
 export function creditCommitted(node: NodeState, blob: Blob, at: number): void {
   if (blob.live) endIngest(node, blob);
   setBlobDone(blob, blob.size);

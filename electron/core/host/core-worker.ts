@@ -2,7 +2,7 @@
 // bridge session per renderer that main relays. Everything heavy of the desktop runs here, off
 // Electron's main thread, in a V8 heap sized for it (see CORE_HEAP_LIMITS in core-host.ts).
 import type { MessagePort } from 'node:worker_threads';
-import { openSession, type BridgeSession, type SessionTransport } from '../bridge/session.ts';
+import { ipcTransport, openSession, type BridgeSession } from '../bridge/session.ts';
 import { buildCore } from './build-core.ts';
 import { coreWorkerOptionsSchema, toWorkerSchema, type FromWorker, type ToWorker } from './protocol.ts';
 
@@ -38,12 +38,7 @@ export function runCoreWorker(port: CorePort, rawOptions: unknown): void {
       case 'session.open': {
         const session = message.session;
         closeSession(session);
-        // Main's IPC has no send buffer to observe; the renderer consumes at ≤ 10 Hz.
-        const transport: SessionTransport = {
-          kind: 'ipc',
-          send: (serverMessage) => post({ type: 'session.message', session, message: serverMessage }),
-          congested: () => false,
-        };
+        const transport = ipcTransport((serverMessage) => post({ type: 'session.message', session, message: serverMessage }));
         sessions.set(session, openSession(app, handler, transport, { appVersion: message.appVersion }));
         break;
       }

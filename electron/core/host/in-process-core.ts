@@ -1,7 +1,7 @@
 // The core in the calling thread, behind the worker host's interface: the shell's fallback when the
 // worker cannot start (its bundle cannot be loaded where the app is installed), so the app still
 // works, with the main process's default heap (see core-host.ts for what that costs).
-import { openSession, type BridgeSession } from '../bridge/session.ts';
+import { ipcTransport, openSession, type BridgeSession } from '../bridge/session.ts';
 import { buildCore } from './build-core.ts';
 import type { CoreHost, CoreHostOptions } from './core-host.ts';
 
@@ -12,8 +12,7 @@ export function startInProcessCore(options: Omit<CoreHostOptions, 'entry' | 'onE
   return {
     ready: Promise.resolve(),
     openSession(send, appVersion) {
-      // The IPC has no send buffer to observe; the renderer consumes at ≤ 10 Hz.
-      const session = openSession(core.app, core.handler, { kind: 'ipc', send, congested: () => false }, { appVersion });
+      const session = openSession(core.app, core.handler, ipcTransport(send), { appVersion });
       sessions.add(session);
       return {
         receive: (raw) => void session.receive(raw),

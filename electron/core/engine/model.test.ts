@@ -1,5 +1,6 @@
-// Blob packs kind, live, committed and its live-list slot into one field (model.ts, memory): each
-// must read back what was set, whatever the others hold.
+// Blob packs kind, live, committed, its live-list slot and how its times are stored into one field,
+// and stores its times relative to a base (model.ts, memory): each must read back exactly what was
+// set, whatever the others hold.
 import { describe, expect, it } from 'vitest';
 import { addLiveBlob, Blob, newNode, removeLiveBlob } from './model.ts';
 import type { IngestKind } from './types.ts';
@@ -22,6 +23,25 @@ describe('blob packed fields', () => {
         blob.kind = kind;
       }
     }
+  });
+
+  it('start and finish times read back exactly, whatever their magnitude, with the flags intact', () => {
+    // The first time stored anywhere fixes the base; these straddle any plausible base, and include
+    // fractions that cannot be stored relative to it exactly (kept as they came).
+    const times = [1_790_000_000_000, 1_790_000_000_000.25, 0, 0.1, -5, 1e15 + 0.5, 1_790_003_600_123, 2 ** 52 + 1];
+    const blob = new Blob('sha256:t', 'layer', 10, 'm');
+    expect([blob.startedAt, blob.finishedAt]).toEqual([undefined, undefined]);
+    blob.liveSlot = 20_000;
+    blob.live = true;
+    for (const started of times) {
+      for (const finished of [...times, undefined]) {
+        blob.startedAt = started;
+        blob.finishedAt = finished;
+        expect([blob.startedAt, blob.finishedAt, blob.kind, blob.live, blob.committed, blob.liveSlot]).toEqual([started, finished, 'layer', true, false, 20_000]);
+      }
+    }
+    blob.startedAt ??= 7;
+    expect(blob.startedAt).toBe(2 ** 52 + 1);
   });
 
   it("a node's live list stays exact as blobs come and go in any order", () => {

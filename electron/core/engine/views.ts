@@ -107,7 +107,9 @@ function buildPods(ctx: Context, pull: Pull, byStatus = isActive(pull) || pull.t
     if (status === undefined || status.started) continue;
     out.push({ pod: record.pod, workload: record.workload, container: status.name, waitingReason: status.waitingReason });
   }
-  return out;
+  // At exact size: the list stays on the pull (podsView), and a list grown by push keeps room for
+  // 17 (measured: 2 MiB for 11 k one-pod lists).
+  return out.slice();
 }
 
 /** Views are immutable data: the common "shared with nobody" list is one frozen array. */

@@ -30,7 +30,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { addBlobToPull, addLiveBlob, Blob, isActive, recountPull, setBlobDone, setBlobLive, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, addLiveBlob, isActive, newBlob, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -83,7 +83,7 @@ export function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus):
       ctx.warn('too-many-blobs');
       return;
     }
-    blob = new Blob(raw.digest, clean.kind, clean.total, '');
+    blob = newBlob(raw.digest, clean.kind, clean.total, '');
     node.blobs.set(raw.digest, blob);
   }
   if (blob.committed) {
@@ -221,7 +221,7 @@ function validDescriptor(descriptor: BlobDescriptor | undefined): descriptor is 
 function claimBlob(node: NodeState, descriptor: BlobDescriptor, kind: 'config' | 'layer'): Blob {
   let blob = node.blobs.get(descriptor.digest);
   if (blob === undefined || (blob.committed && descriptor.present === false)) {
-    blob = new Blob(descriptor.digest, kind, descriptor.size, descriptor.mediaType);
+    blob = newBlob(descriptor.digest, kind, descriptor.size, descriptor.mediaType);
     node.blobs.set(descriptor.digest, blob);
   }
   blob.kind = kind;

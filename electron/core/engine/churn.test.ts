@@ -1,9 +1,10 @@
 // 24 hours of simulated churn: many nodes, ever-new images and digests, pods that wait and start,
 // failures and retries, agent-only pulls. The engine's retained structures must stay bounded: the
-// counts after 6 h and after 24 h are the same order, and below fixed limits.
+// counts after 6 h and after 24 h are the same order, and below fixed limits; and every hour each
+// pull in the view still shows its own layers (retired blobs are reused).
 import { describe, expect, it } from 'vitest';
 import { createEngine, defaultEngineConfig, type EngineStats } from './index.ts';
-import type { EngineInput } from './types.ts';
+import type { EngineInput, PullView } from './types.ts';
 
 const NODES = 12;
 const HOUR = 3_600_000;
@@ -11,6 +12,18 @@ const MiB = 1_048_576;
 
 function digest(n: number): string {
   return `sha256:${n.toString(16).padStart(64, '0')}`;
+}
+
+/** Retired pulls' blobs are reused for new ones (model.ts, releaseBlob): every pull in the view
+ * must still show exactly its own layers, as its manifest (digest id × 8) listed them. */
+function layersOwnedByTheirPull(pulls: readonly PullView[]): void {
+  for (const pull of pulls) {
+    if (pull.digest === undefined) continue;
+    const id = Number.parseInt(pull.digest.slice('sha256:'.length), 16) / 8;
+    const expected = [1, 2, 3].map((k) => ({ digest: digest(id * 8 + k), size: 3 * MiB + k }));
+    expect(pull.layers.map((layer) => ({ digest: layer.digest, size: layer.size }))).toEqual(expected);
+    for (const layer of pull.layers) expect(layer.done).toBeLessThanOrEqual(layer.size);
+  }
 }
 
 describe('24 h of simulated churn keeps memory bounded', () => {
@@ -67,7 +80,10 @@ describe('24 h of simulated churn keeps memory bounded', () => {
       round = [];
       engine.drain();
       const hour = Math.floor((now - 1_790_000_000_000) / HOUR);
-      if (samples[samples.length - 1]?.hour !== hour) samples.push({ hour, stats: engine.stats() });
+      if (samples[samples.length - 1]?.hour !== hour) {
+        samples.push({ hour, stats: engine.stats() });
+        layersOwnedByTheirPull(engine.pulls());
+      }
     }
 
     const at6 = samples.find((s) => s.hour === 6)?.stats;

@@ -4,7 +4,7 @@
 import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
 import { BoundedMap } from './bounded.ts';
 import type { ImageName } from './image-name.ts';
-import { isActive, isCached, newNode, NO_OWNERS, removeLiveBlob, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { isActive, isCached, newNode, NO_OWNERS, releaseBlob, removeLiveBlob, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
 import { releaseSamples } from './rate.ts';
 import { finishedRecord } from './views.ts';
 
@@ -251,7 +251,10 @@ export function endIngest(node: NodeState, blob: Blob): void {
 /** Drops a blob nobody needs any more (no pull in the live view claims it, no live ingest). */
 export function forgetBlobIfUnused(node: NodeState, blob: Blob): void {
   // Identity check: after a content deletion the map may hold a newer blob for the same digest.
-  if (blob.owners.length === 0 && !blob.live && node.blobs.get(blob.digest) === blob) node.blobs.delete(blob.digest);
+  if (blob.owners.length === 0 && !blob.live && node.blobs.get(blob.digest) === blob) {
+    node.blobs.delete(blob.digest);
+    releaseBlob(blob);
+  }
 }
 
 /** Removes finished pulls older than retainFinishedMs from the live view, with their layers. */
@@ -273,6 +276,8 @@ export function retireExpired(ctx: Context): void {
 export function removePull(ctx: Context, pull: Pull): void {
   if (pull.removed) return;
   pull.removed = true;
+  // Its history record is built from its blobs, which are about to be released (see below).
+  releaseFinished(ctx, pull);
   const node = pull.node;
   const index = node.pulls.indexOf(pull);
   if (index >= 0) node.pulls.splice(index, 1);
@@ -282,6 +287,10 @@ export function removePull(ctx: Context, pull: Pull): void {
     if (blob.fetcher === pull) blob.fetcher = undefined;
     forgetBlobIfUnused(node, blob);
   }
+  // Blobs no pull in the view claims are reused (releaseBlob): a removed pull keeps none.
+  pull.blobs = [];
+  pull.liveBlobs = [];
+  pull.cached = null;
   ctx.dirty.delete(pull);
   pull.progressPending = false;
   ctx.restate.delete(pull);

@@ -2,7 +2,7 @@
 // and stores its times relative to a base (model.ts, memory): each must read back exactly what was
 // set, whatever the others hold.
 import { describe, expect, it } from 'vitest';
-import { addLiveBlob, Blob, newNode, removeLiveBlob } from './model.ts';
+import { addLiveBlob, Blob, newBlob, newNode, releaseBlob, removeLiveBlob, type Pull } from './model.ts';
 import type { IngestKind } from './types.ts';
 
 describe('blob packed fields', () => {
@@ -42,6 +42,26 @@ describe('blob packed fields', () => {
     }
     blob.startedAt ??= 7;
     expect(blob.startedAt).toBe(2 ** 52 + 1);
+  });
+
+  it('a released blob, reused, reads exactly like a new one', () => {
+    const old = newBlob('sha256:old', 'layer', 100, 'application/old');
+    old.done = 60;
+    old.live = true;
+    old.committed = true;
+    old.liveSlot = 7;
+    old.startedAt = 1_790_000_000_000.5;
+    old.finishedAt = 1_790_000_001_000;
+    const owner = { id: 'p' } as Pull;
+    old.owners = [owner];
+    old.fetcher = owner;
+    releaseBlob(old);
+    const reused = newBlob('sha256:new', 'config', 5, 'application/new');
+    expect(reused).toBe(old);
+    const fresh = new Blob('sha256:new', 'config', 5, 'application/new');
+    const read = (blob: Blob) => [blob.digest, blob.mediaType, blob.kind, blob.size, blob.done, blob.live, blob.committed, blob.liveSlot, blob.startedAt, blob.finishedAt, blob.owners, blob.fetcher, blob.samples];
+    expect(read(reused)).toEqual(read(fresh));
+    expect(read(fresh)).toEqual(['sha256:new', 'application/new', 'config', 5, 0, false, false, 0, undefined, undefined, [], undefined, null]);
   });
 
   it("a node's live list stays exact as blobs come and go in any order", () => {

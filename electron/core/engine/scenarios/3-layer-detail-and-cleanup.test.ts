@@ -31,4 +31,22 @@ describe('3. per-layer rate and media type are populated; per-layer state leaves
     expect(lab.engine.stats()).toMatchObject({ pulls: 0, blobs: 0, liveBlobs: 0, pendingRetire: 0 });
     expect(lab.drain().removals).toEqual([id]);
   });
+
+  it('a pull retired while its history record waits for kubelet emits the record then, once, with its layers', () => {
+    // Retention shorter than the 3 s the record waits for kubelet's Pulled: the pull's blobs are
+    // released for reuse when it leaves the view, so its record cannot be built later.
+    const lab = new Lab({ retainFinishedMs: 1_000 }).connect();
+    lab.pulling(ALPHA).manifest(ALPHA);
+    fetchImage(lab, ALPHA, 20_000_000).run(3_000).imageCreated(ALPHA.image, ALPHA.manifest);
+    const total = lab.pull(ALPHA).bytes.total;
+    lab.drain();
+    expect(lab.finished).toEqual([]);
+    lab.run(2_000);
+    lab.drain();
+    expect(lab.pulls()).toEqual([]);
+    expect(lab.finished.map((record) => [record.image, record.state, record.bytesDownloaded, record.bytesTotal, record.layerCount])).toEqual([[ALPHA.image, 'done', total, total, ALPHA.layers.length]]);
+    lab.run(5_000);
+    lab.drain();
+    expect(lab.finished).toHaveLength(1);
+  });
 });

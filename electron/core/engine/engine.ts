@@ -279,8 +279,7 @@ export function createEngine(config: EngineConfig): Engine {
   let lastStallCheckAt = -Infinity;
   let lastNodeRatesAt = -Infinity;
 
-  function emit(pull: Pull, upserts: PullView[], onlyIfChanged: boolean): void {
-    const status = pullStatus(pull, ctx.now, config);
+  function emit(pull: Pull, upserts: PullView[], onlyIfChanged: boolean, status = pullStatus(pull, ctx.now, config)): void {
     const bytes = pullBytes(pull);
     pull.peakRate = Math.max(pull.peakRate, status.rate);
     if (remember(pull, status, bytes, ctx.now) || !onlyIfChanged) upserts.push(pullView(ctx, pull, status, bytes));
@@ -374,7 +373,7 @@ export function createEngine(config: EngineConfig): Engine {
       const stateChanged = status.state !== pull.emitted.state || (status.waitingOn?.id ?? '') !== pull.emitted.waitingOn;
       if (stateChanged || ctx.now - pull.emitted.at >= progressIntervalMs) {
         pull.progressPending = false;
-        emit(pull, upserts, false);
+        emit(pull, upserts, false, status);
       } else {
         markProgressed(ctx, pull);
       }

@@ -30,7 +30,7 @@ import {
   type Context,
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
-import { addBlobToPull, addLiveBlob, forgetIngestOrder, isActive, newBlob, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
+import { addBlobToPull, addLiveBlob, forgetIngestOrder, isActive, isCached, newBlob, noteProgress, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
 import { newSamples, newestTime, recordProgress } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
@@ -121,6 +121,7 @@ function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus, guess: 
     }
   }
   for (const owner of blob.owners) {
+    if (!isCached(owner, blob)) noteProgress(owner, blob);
     if (progressed && clean.offset > 0 && owner.phases.downloadingAt === undefined) {
       owner.phases.downloadingAt = ctx.now;
       stateMayChange = true;

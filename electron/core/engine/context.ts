@@ -145,6 +145,7 @@ export function createPull(ctx: Context, node: NodeState, image: string, name: I
     blobs: [],
     cached: null,
     liveBlobs: [],
+    progressAt: 0,
     pendingBlobs: 0,
     bytesDone: 0,
     bytesTotal: 0,

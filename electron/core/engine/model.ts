@@ -193,6 +193,10 @@ export interface Pull {
    * state need not walk every layer: live non-cached blobs, non-cached blobs not committed, and
    * the byte totals of PullView.bytes. */
   liveBlobs: Blob[];
+  /** The latest progress (engine time, `RateSamples.lastProgressAt`) of those live blobs: a pull
+   * none of whose live layers moved for the stall threshold may have stalled, which a drain then
+   * looks at (engine.ts, mayHaveStalled) with one read instead of one per live layer. */
+  progressAt: number;
   pendingBlobs: number;
   bytesDone: number;
   bytesTotal: number;
@@ -334,12 +338,23 @@ export function setBlobLive(blob: Blob, live: boolean): void {
   if (blob.live === live) return;
   blob.live = live;
   forOwners(blob, (owner) => {
-    if (live) owner.liveBlobs.push(blob);
-    else {
+    if (live) {
+      owner.liveBlobs.push(blob);
+      noteProgress(owner, blob);
+    } else {
       const index = owner.liveBlobs.indexOf(blob);
       if (index >= 0) owner.liveBlobs.splice(index, 1);
+      // The latest progress may have been this blob's.
+      owner.progressAt = 0;
+      for (const other of owner.liveBlobs) noteProgress(owner, other);
     }
   });
+}
+
+/** Keeps Pull.progressAt in step when a live blob of the pull moves (or becomes live). */
+export function noteProgress(pull: Pull, blob: Blob): void {
+  const at = blob.samples?.lastProgressAt;
+  if (at !== undefined && at > pull.progressAt) pull.progressAt = at;
 }
 
 export function setBlobCommitted(blob: Blob): void {
@@ -360,7 +375,10 @@ export function addBlobToPull(pull: Pull, blob: Blob, cached: boolean): void {
   pull.bytesTotal += blob.size;
   pull.bytesDone += Math.min(blob.done, blob.size);
   if (!blob.committed) pull.pendingBlobs++;
-  if (blob.live) pull.liveBlobs.push(blob);
+  if (blob.live) {
+    pull.liveBlobs.push(blob);
+    noteProgress(pull, blob);
+  }
 }
 
 /** Recomputes a pull's aggregates from its blobs (after a blob's size changed, which is rare). */
@@ -368,6 +386,7 @@ export function recountPull(pull: Pull): void {
   const blobs = pull.blobs;
   pull.blobs = [];
   pull.liveBlobs = [];
+  pull.progressAt = 0;
   pull.pendingBlobs = 0;
   pull.bytesDone = 0;
   pull.bytesTotal = 0;

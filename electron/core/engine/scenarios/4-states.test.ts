@@ -53,6 +53,29 @@ describe('4. states: queued, resolving, downloading, stalled, unpacking, done, c
     expect(sentStalled).toBe(true);
   });
 
+  it('sends a stall at the first drain once the last moving layer of a pull finished and the others had stopped', () => {
+    // A long progress interval (a large cluster's): only the per-drain stall test can send it in time.
+    const lab = new Lab({ progressIntervalMs: 5_000 }).connect();
+    lab.pulling(ALPHA).manifest(ALPHA);
+    lab.fetch(ALPHA.config, 1e6).fetch(BASE_20M, 4e6).fetch(ALPHA_30M, 1e6).run(2_000);
+    lab.drain();
+    lab.setRate(ALPHA_30M, 0);
+    let sentStalled = false;
+    let stalledSeen = false;
+    lab.run(20_000, () => {
+      const stalledNow = lab.pull(ALPHA).state === 'stalled';
+      const drained = lab.drain().upserts.find((p) => p.image === ALPHA.image);
+      if (stalledNow && !stalledSeen) {
+        stalledSeen = true;
+        sentStalled = drained?.state === 'stalled';
+      }
+    });
+    // BASE_20M finished at ~5 s while ALPHA_30M had not moved since 2 s: stalled from ~12 s.
+    expect(lab.pull(ALPHA).layers.find((l) => l.digest === BASE_20M.digest)?.state).toBe('done');
+    expect(stalledSeen).toBe(true);
+    expect(sentStalled).toBe(true);
+  });
+
   it('shows a cached image from kubelet "already present on machine"', () => {
     const lab = new Lab().connect();
     lab.kubelet('Pulled', `Container image "${ALPHA.image}" already present on machine`);

@@ -4,7 +4,7 @@
 import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
 import { BoundedMap } from './bounded.ts';
 import type { ImageName } from './image-name.ts';
-import { isActive, isCached, newNode, NO_OWNERS, releaseBlob, removeLiveBlob, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { isActive, isCached, newNode, NO_OWNERS, recountPull, releaseBlob, removeLiveBlob, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
 import { releaseSamples } from './rate.ts';
 import { finishedRecord } from './views.ts';
 
@@ -199,6 +199,7 @@ export function finishPull(
   // The image record exists: every blob of the pull is in the content store, including the
   // final partial MiB that containerd never shows before a commit.
   if (terminal === 'done') creditFetchedBlobs(pull, ctx.now);
+  settleFetchedElsewhere(pull);
   touch(ctx, pull);
   const waits = terminal === 'done' && (pull.kubelet === undefined || (!pull.fromAgent && pull.node.agent === 'connected'));
   if (waits) ctx.awaitingOtherSource.push(pull);
@@ -224,6 +225,24 @@ export function releaseExpiredFinished(ctx: Context): void {
     released++;
   }
   if (released > 0) ctx.awaitingOtherSource.splice(0, released);
+}
+
+/** A shared blob another pull fetched into the store was, for this pull, already there when it got
+ * to it (containerd lets one pull write a blob; CRI blocks the others until it is in). Its manifest
+ * then said `present` — or, read a moment earlier, did not. That race must not decide what the
+ * pull's record and finished row say it downloaded: the blob becomes cached for it, as if the
+ * manifest had been read after the commit. While the pulls run, the blob shows under both. A
+ * fetcher that failed did not fetch it (whoever resumed did), so it stays this pull's. */
+function settleFetchedElsewhere(pull: Pull): void {
+  let settled = false;
+  for (const blob of pull.blobs) {
+    const fetcher = blob.fetcher;
+    if (!blob.committed || isCached(pull, blob) || fetcher === undefined || fetcher === pull) continue;
+    if (fetcher.terminal === 'failed' || fetcher.terminal === 'abandoned') continue;
+    (pull.cached ??= new Set()).add(blob);
+    settled = true;
+  }
+  if (settled) recountPull(pull);
 }
 
 /** A pull is done: each blob it did not find cached is in the content store, at full size. */

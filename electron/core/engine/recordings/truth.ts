@@ -20,6 +20,21 @@ export interface ExpectedPull {
   cached: number;
   sizes: Map<string, number>;
   present: Set<string>;
+  /** Shared blobs another pull fetched while CRI blocked this one (see sharedFetches): once this
+   * pull has ended they count as cached for it, as if its manifest had been read after they were
+   * committed — which of the two orders happens is timing, not what the pull downloaded. */
+  fetchedElsewhere: Set<string>;
+}
+
+/** Total and cached bytes a pull's view shows: from its manifest while it runs; when it has ended,
+ * with the blobs another pull fetched moved from total to cached. */
+export function expectedBytes(pull: ExpectedPull, ended: boolean): { total: number; cached: number; isCached: (digest: string) => boolean } {
+  const moved = ended ? [...pull.fetchedElsewhere].reduce((sum, digest) => sum + (pull.sizes.get(digest) ?? 0), 0) : 0;
+  return {
+    total: pull.total - moved,
+    cached: pull.cached + moved,
+    isCached: (digest) => pull.present.has(digest) || (ended && pull.fetchedElsewhere.has(digest)),
+  };
 }
 
 interface BlobTruth {
@@ -42,6 +57,7 @@ export function expectedPulls(inputs: readonly EngineInput[]): ExpectedPull[] {
     if (input.type !== 'manifest.seen' || !input.layers.some((layer) => !layer.present)) continue;
     pulls.push(fromManifest(input, inputs));
   }
+  for (const { digest, blocked } of sharedFetches(inputs, pulls)) if (blocked.finalState !== 'active') blocked.fetchedElsewhere.add(digest);
   return pulls;
 }
 
@@ -74,6 +90,7 @@ function fromManifest(manifest: ManifestSeen, inputs: readonly EngineInput[]): E
     cached,
     sizes,
     present,
+    fetchedElsewhere: new Set(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALPHA, BASE_20M, BETA, BETA_10M, ALPHA_30M } from './lab-images.ts';
+import { ALPHA, BASE_20M, BETA, BETA_10M, ALPHA_30M, TINY_META } from './lab-images.ts';
 import { fetchImage, Lab } from './timeline.ts';
 
 const RATE = 2_000_000;
@@ -119,5 +119,32 @@ describe('1. two concurrent pulls on one node stay two pulls; a shared layer is 
     expect(record?.bytesTotal).toBe(pulls[0]?.bytes.total);
     expect(record?.bytesDownloaded).toBe(pulls[0]?.bytes.total);
     expect(record?.downloadMs).toBeGreaterThanOrEqual(0);
+  });
+
+  // CRI fetches the shared base for one pull and blocks the other until it is in the store (lab
+  // README). Whether the blocked pull's manifest is read before or after that commit is timing —
+  // both seen in the lab (pipeline.lab e2e 2) — and must not change what history says it
+  // downloaded: the shared layer crossed the wire once, for the pull that fetched it.
+  it.each([
+    ['before', false],
+    ['after', true],
+  ])('history counts a shared layer as downloaded by the pull that fetched it, beta’s manifest read %s the commit', (_when, afterCommit) => {
+    const lab = new Lab().connect();
+    lab.pulling(ALPHA).pulling(BETA).manifest(ALPHA);
+    if (!afterCommit) lab.manifest(BETA);
+    fetchImage(lab, ALPHA, RATE).run(20_000).imageCreated(ALPHA.image, ALPHA.manifest);
+    const shared = [BASE_20M, TINY_META];
+    if (afterCommit) lab.manifest(BETA, { present: shared.map((blob) => blob.digest) });
+    fetchImage(lab, BETA, RATE, { skip: shared.map((blob) => blob.digest) }).run(8_000).imageCreated(BETA.image, BETA.manifest).run(4_000);
+    lab.drain();
+
+    const size = (blobs: { size: number }[]): number => blobs.reduce((sum, blob) => sum + blob.size, 0);
+    const record = (image: typeof ALPHA) => lab.finished.find((r) => r.image === image.image);
+    expect(record(ALPHA)).toMatchObject({ state: 'done', bytesDownloaded: size([ALPHA.config, ...ALPHA.layers]), bytesCached: 0 });
+    const betaOwn = size([BETA.config, ...BETA.layers]) - size(shared);
+    expect(record(BETA)).toMatchObject({ state: 'done', bytesTotal: betaOwn, bytesDownloaded: betaOwn, bytesCached: size(shared) });
+    // The finished row on screen says the same as its record.
+    expect(lab.pull(BETA).bytes).toMatchObject({ done: betaOwn, total: betaOwn, cached: size(shared) });
+    expect(lab.pull(BETA).layers.filter((l) => l.state === 'cached').map((l) => l.digest).sort()).toEqual(shared.map((b) => b.digest).sort());
   });
 });

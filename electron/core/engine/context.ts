@@ -4,7 +4,7 @@
 import type { EngineConfig, FailureReason, FinishedPull } from './types.ts';
 import { BoundedMap } from './bounded.ts';
 import type { ImageName } from './image-name.ts';
-import { isActive, isCached, newNode, NO_OWNERS, recountPull, releaseBlob, removeLiveBlob, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
+import { forgetIngestOrder, isActive, isCached, newNode, NO_OWNERS, recountPull, releaseBlob, removeLiveBlob, setBlobCommitted, setBlobDone, setBlobLive, type Blob, type NodeState, type PodRecord, type Pull, type Terminal } from './model.ts';
 import { releaseSamples } from './rate.ts';
 import { finishedRecord } from './views.ts';
 
@@ -273,6 +273,7 @@ export function forgetBlobIfUnused(node: NodeState, blob: Blob): void {
   // Identity check: after a content deletion the map may hold a newer blob for the same digest.
   if (blob.owners.length === 0 && !blob.live && node.blobs.get(blob.digest) === blob) {
     node.blobs.delete(blob.digest);
+    forgetIngestOrder(node, blob);
     releaseBlob(blob);
   }
 }

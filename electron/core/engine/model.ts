@@ -237,6 +237,9 @@ export interface NodeState {
    * long-lived Set under that churn rehashes into new tables that V8 allocates in the old
    * generation (measured: ~1 MB/s of garbage for 2,000 nodes at the benchmark's load). */
   liveBlobs: Blob[];
+  /** The blobs of the agent's last ingest listing, in its order (see applyIngests). Every blob in
+   * it is in `blobs`: one that leaves the map clears it (forgetIngestOrder). */
+  ingestOrder: readonly Blob[];
   /** Live manifest/index ingests: a pull without a manifest on this node is resolving. */
   liveMetadata: number;
   /** Pulls in the live view (active and recently finished), oldest first. */
@@ -278,6 +281,7 @@ export function newNode(name: string): NodeState {
     containerdVersion: undefined,
     blobs: new Map(),
     liveBlobs: [],
+    ingestOrder: NO_BLOBS,
     liveMetadata: 0,
     pulls: [],
     removed: false,
@@ -288,6 +292,13 @@ export function newNode(name: string): NodeState {
   };
 }
 
+
+const NO_BLOBS: readonly Blob[] = Object.freeze([]);
+
+/** A blob leaves its node's map (or is replaced in it): the listing order may not guess it any more. */
+export function forgetIngestOrder(node: NodeState, blob: Blob): void {
+  if (node.ingestOrder.includes(blob)) node.ingestOrder = NO_BLOBS;
+}
 
 export function addLiveBlob(node: NodeState, blob: Blob): void {
   blob.liveSlot = node.liveBlobs.length;

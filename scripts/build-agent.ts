@@ -21,7 +21,7 @@ function embedProtos(): Plugin {
       b.onLoad({ filter: /agent[\\/]src[\\/]proto-definitions\.ts$/ }, () => ({
         loader: 'ts',
         contents: [
-          `import protobuf from 'protobufjs';`,
+          `import protobuf from 'protobufjs/light.js';`,
           `export const PROTO_FILES = ${JSON.stringify(PROTO_FILES)};`,
           `const EMBEDDED = ${json};`,
           `export function loadProtoRoot(): protobuf.Root { return protobuf.Root.fromJSON(EMBEDDED).resolveAll() as protobuf.Root; }`,
@@ -49,7 +49,10 @@ function dropZodLocales(): Plugin {
  * and Node 24's lazy `WebSocket`/`MessageEvent` getters on it load undici and web streams: +14 MiB
  * RSS for an agent that only calls createServer (measured: `import 'node:http'` 58 MiB,
  * `require('http')` 44 MiB). A `require()` reads only what it names, so every built-in the agent's
- * own ES modules import is turned into one. */
+ * own ES modules import is turned into one. The module is handed over as an object whose prototype
+ * it is: esbuild's ESM interop copies every OWN property of a CommonJS module's exports, and doing
+ * so on `node:util` loads the modules behind its lazy exports (worker_threads, util/diff, …):
+ * −0.4 MiB. Named and default imports read the same properties through the prototype. */
 function builtinsViaRequire(): Plugin {
   return {
     name: 'builtins-via-require',
@@ -57,7 +60,7 @@ function builtinsViaRequire(): Plugin {
       b.onResolve({ filter: /^node:/ }, (args) =>
         args.kind === 'import-statement' && args.path !== 'node:module' ? { path: args.path, namespace: 'builtin-require' } : undefined,
       );
-      b.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({ contents: `module.exports = Object.create(require(${JSON.stringify(args.path)}));`, loader: 'js' }));
     },
   };
 }
@@ -82,6 +85,21 @@ function promClientCore(): Plugin {
   };
 }
 
+/** prom-client's CPU metric loads all of @opentelemetry/api at start (−0.45 MiB RSS without it) for
+ * exemplars (the trace id of the active span), which it reads only when `enableExemplars` is set;
+ * the agent never sets it, so the bundle gets an empty module instead. */
+function dropOpenTelemetry(): Plugin {
+  return {
+    name: 'drop-opentelemetry',
+    setup(b) {
+      b.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) =>
+        /[\\/]prom-client[\\/]/.test(args.importer) ? { path: '@opentelemetry/api', namespace: 'no-opentelemetry' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'no-opentelemetry' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    },
+  };
+}
+
 export async function buildAgent(outdir: string): Promise<{ file: string; sha256: string; bytes: number }> {
   mkdirSync(outdir, { recursive: true });
   const file = join(outdir, 'pulltrace-agent.mjs');
@@ -92,7 +110,7 @@ export async function buildAgent(outdir: string): Promise<{ file: string; sha256
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    plugins: [embedProtos(), dropZodLocales(), builtinsViaRequire(), promClientCore()],
+    plugins: [embedProtos(), dropZodLocales(), dropOpenTelemetry(), builtinsViaRequire(), promClientCore()],
     // CommonJS dependencies (grpc-js, protobufjs) call require(): give the ES module one
     banner: { js: "import { createRequire as __pulltraceCreateRequire } from 'node:module'; const require = __pulltraceCreateRequire(import.meta.url);" },
     // a ConfigMap holds at most 1 MiB: minify (keeping names, so stack traces in pod logs stay readable)

@@ -2,7 +2,7 @@
 // with zod so a typo in a DaemonSet manifest stops the agent with a message naming the setting.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { z } from './zod.ts';
+import * as z from './zod.ts';
 
 /** Where each distribution puts containerd's socket (and which namespace its kubelet uses). */
 export const SOCKET_PRESETS = {

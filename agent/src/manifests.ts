@@ -1,7 +1,7 @@
 // Image manifests and indexes as read from the content store, and the containerd labels that tie
 // blobs to repositories (`containerd.io/distribution.source.<host>`) and manifests to their blobs
 // (`containerd.io/gc.ref.content.*`).
-import { z } from './zod.ts';
+import * as z from './zod.ts';
 import type { PlatformMsg } from './frames.ts';
 
 const digest = z.string().check(z.regex(/^[a-z0-9]+:[a-f0-9]{32,128}$/));

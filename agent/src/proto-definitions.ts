@@ -19,7 +19,7 @@ export const PROTO_FILES = [
 
 export function loadProtoRoot(protoDir = fileURLToPath(new URL('../../proto/', import.meta.url))): protobuf.Root {
   const root = new protobuf.Root();
-  // camelCase field names everywhere (LOADER_OPTIONS.keepCase=false); imports are relative to proto/ (e.g. "containerd/types.proto"); google/protobuf/* are built in
+  // camelCase field names everywhere (proto-loader's keepCase=false, which protos.ts mirrors); imports are relative to proto/ (e.g. "containerd/types.proto"); google/protobuf/* are built in
   root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(protoDir, target));
   root.loadSync(PROTO_FILES, { keepCase: false }).resolveAll();
   return root;

@@ -1,7 +1,7 @@
 // The agent's gRPC server: pulltrace.agent.v1.Agent/Watch and grpc.health.v1.Health, bound to
 // 127.0.0.1 only (the desktop comes in through a port-forward into the pod's network namespace).
 import * as grpc from '@grpc/grpc-js';
-import { z } from './zod.ts';
+import * as z from './zod.ts';
 import type { Frame, FrameBody, HealthMsg } from './frames.ts';
 import type { Hub} from './hub.ts';
 import { WatcherDropped } from './hub.ts';
@@ -45,8 +45,8 @@ export class AgentServer {
 
   constructor(deps: ServerDeps) {
     this.deps = deps;
-    const agent = lookupService(deps.protos.grpc, AGENT_SERVICE);
-    const health = lookupService(deps.protos.grpc, 'grpc.health.v1.Health');
+    const agent = lookupService(deps.protos.root, AGENT_SERVICE);
+    const health = lookupService(deps.protos.root, 'grpc.health.v1.Health');
     this.server.addService(agent.service, { watch: (call: grpc.ServerWritableStream<unknown, Frame>) => this.watch(call) });
     this.server.addService(health.service, {
       check: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {

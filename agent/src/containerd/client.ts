@@ -1,7 +1,7 @@
 // A typed, read-only containerd client over its unix socket. Every answer is validated; a call
 // that cannot reach containerd rejects with the gRPC error, which health.ts turns into a reason.
 import * as grpc from '@grpc/grpc-js';
-import type { z } from '../zod.ts';
+import type * as z from '../zod.ts';
 import { lookupService, type Protos } from '../protos.ts';
 import {
   envelopeSchema,
@@ -67,7 +67,7 @@ export class ContainerdClient {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
     });
     const make = (name: string): grpc.Client => {
-      const Ctor = lookupService(protos.grpc, name);
+      const Ctor = lookupService(protos.root, name);
       return new Ctor(target, grpc.credentials.createInsecure(), { channelOverride: this.channel });
     };
     this.clients = {

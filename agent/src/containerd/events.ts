@@ -2,7 +2,7 @@
 // type_url is the bare message name). Anything else is ignored; a payload that does not decode is
 // reported as bad input.
 import type protobuf from 'protobufjs';
-import { z } from '../zod.ts';
+import * as z from '../zod.ts';
 import type { Envelope } from './schemas.ts';
 
 export type ContainerdEvent =

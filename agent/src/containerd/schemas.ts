@@ -1,7 +1,7 @@
-// zod schemas for what containerd answers (as decoded by proto-loader with LOADER_OPTIONS). A
+// zod schemas for what containerd answers (as decoded with LOADER_OPTIONS, protos.ts: proto-loader's shape). A
 // daemon that answers something else (another API, a proxy in between, a bug) is reported as a
 // bad answer and counted instead of crashing the agent.
-import { z } from '../zod.ts';
+import * as z from '../zod.ts';
 
 const timestamp = z.pipe(
   z.nullish(z.object({ seconds: z.number(), nanos: z.number() })),

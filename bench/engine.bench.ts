@@ -256,6 +256,7 @@ function measure(resultsFile: string): void {
     decode_ratio: Number((engineCpu / decodeCpu).toFixed(3)),
     rss_mib: Number((maxRssBytes / MiB).toFixed(1)),
     rate_error_pct: Number((mean * 100).toFixed(3)),
+    details: { measured_at: new Date().toISOString() },
   };
   console.log(`engine bench: ${NODES} nodes × ${ACTIVE_PER_PULL * PULLS_PER_NODE} active layers, ${FRAME_MS} ms frames, ${measuredMs / 1000} s measured after ${WARMUP_MS / 1000} s warm-up (Node ${process.version}; core worker heap limits: young ${CORE_HEAP_LIMITS.maxYoungGenerationSizeMb} MiB, old ${CORE_HEAP_LIMITS.maxOldGenerationSizeMb} MiB)`);
   console.log(`  drains at 10 Hz: ${(upserts / (measuredMs / 1000)).toFixed(0)} pull upserts/s`);

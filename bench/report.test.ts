@@ -31,4 +31,13 @@ describe('benchmark report', () => {
     expect(missed).toEqual(expect.arrayContaining(['engine.rss_mib', 'agent.rss_mib', 'ui.p95_frame_ms']));
     expect(missed).not.toContain('history.csv_100k_s');
   });
+
+  it('dates a result by the bench’s own stamp, not by the file (a clone writes every file anew)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-report-'));
+    writeFileSync(path.join(dir, 'agent.json'), JSON.stringify({ rss_mib: 55, idle_cpu_pct: 0.5, busy_cpu_pct: 2, freshness_p95_ms: 250, details: { measured_at: '2026-02-03T04:05:06Z' } }));
+    writeFileSync(path.join(dir, 'ui.json'), JSON.stringify({ p95_frame_ms: 5, bridge_kb_per_s: 30, measured_at: '2026-07-01T00:00:00Z' }));
+    const { markdown } = renderReport({ resultsDir: dir, runStartedAt: Date.parse('2026-06-01T00:00:00Z'), loadAverageAtStart: 0.5, command: 'npm run bench' });
+    expect(markdown).toMatch(/\| agent \| agent RSS[^|]*\| < 60 MiB \| 55\.0 \| 0\.92 \| met \| earlier: 2026-02-03 04:05 UTC \|/);
+    expect(markdown).toMatch(/\| ui \| renderer main-thread[^|]*\| < 16 ms \| 5 \| [0-9.]+ \| met \| this run \|/);
+  });
 });

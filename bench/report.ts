@@ -58,9 +58,15 @@ function load(resultsDir: string, bench: string, runStartedAt: number): Loaded |
     return undefined;
   }
   const figures = resultSchema.parse(JSON.parse(text));
-  const modified = statSync(file).mtimeMs;
-  return { figures, fresh: modified >= runStartedAt, date: new Date(modified).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' };
+  // When it was measured: the bench's own stamp, else the file's time (which a clone or checkout
+  // resets to when the file was written out, not when it was measured).
+  const measured = Date.parse(String(figures['measured_at'] ?? measuredAtOf(figures['details']) ?? ''));
+  const at = Number.isNaN(measured) ? statSync(file).mtimeMs : measured;
+  return { figures, fresh: at >= runStartedAt, date: new Date(at).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' };
 }
+
+const measuredAtOf = (details: unknown): unknown =>
+  typeof details === 'object' && details !== null ? (details as Record<string, unknown>)['measured_at'] : undefined;
 
 const format = (value: number): string => (Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : String(Number(value.toFixed(3))));
 

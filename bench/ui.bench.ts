@@ -153,6 +153,7 @@ try {
     nodes: NODES,
     measured_s: Number(seconds.toFixed(1)),
     load_average_at_end: load,
+    measured_at: new Date().toISOString(),
     note:
       'frame time = renderer main-thread work per frame (Chromium trace: top-level tasks between consecutive BeginMainThreadFrame); raf_interval_* = requestAnimationFrame cadence, bound below by the 60 Hz vsync (16.7 ms); headless Chromium (--disable-gpu, software raster) on a 2-core machine shared with the core process',
   };

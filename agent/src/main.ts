@@ -1,4 +1,4 @@
-// pulltrace agent entry point: `node pulltrace-agent.mjs [--socket PATH] [--namespace NS] ...`
+// pulltrace agent entry point: `node pulltrace-agent.cjs [--socket PATH] [--namespace NS] ...`
 // (every flag also has a PULLTRACE_* environment variable; see config.ts and docs/agent.md).
 // First: re-executes node with the agent's V8 flags before any other module is loaded.
 import './node-flags.ts';

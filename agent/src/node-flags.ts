@@ -1,5 +1,5 @@
 // The V8 settings the agent runs with, applied by the agent itself: however it is started (the
-// DaemonSet's `node -e <launcher>`, the baked image, `node pulltrace-agent.mjs` by hand), it
+// DaemonSet's `node -e <launcher>`, the baked image, `node pulltrace-agent.cjs` by hand), it
 // re-executes itself once with these flags before anything else is loaded. They must be set before
 // V8 starts (`--lite-mode` cannot be turned on later, nor put in NODE_OPTIONS), hence an exec and
 // not v8.setFlagsFromString. Measured effect (docs/agent.md, "Memory"): peak RSS under 10 pulls

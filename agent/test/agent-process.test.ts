@@ -150,9 +150,9 @@ describe('single-file bundle', () => {
       const built = await buildAgent(out);
       expect(built.bytes).toBeLessThan(1024 * 1024); // fits a ConfigMap
       const sum = readFileSync(`${built.file}.sha256`, 'utf8');
-      expect(sum).toBe(`${createHash('sha256').update(readFileSync(built.file)).digest('hex')}  pulltrace-agent.mjs\n`);
-      copyFileSync(built.file, join(bare, 'pulltrace-agent.mjs'));
-      const bundled = await startAgent({ entry: join(bare, 'pulltrace-agent.mjs'), cwd: bare, args: ['--socket', MISSING] });
+      expect(sum).toBe(`${createHash('sha256').update(readFileSync(built.file)).digest('hex')}  pulltrace-agent.cjs\n`);
+      copyFileSync(built.file, join(bare, 'pulltrace-agent.cjs'));
+      const bundled = await startAgent({ entry: join(bare, 'pulltrace-agent.cjs'), cwd: bare, args: ['--socket', MISSING] });
       try {
         const session = connectAgent({ host: '127.0.0.1', port: bundled.grpcPort });
         const frames = session.frames();
@@ -166,7 +166,7 @@ describe('single-file bundle', () => {
         expect(got[2]).toMatchObject({ health: { reason: 'socket-missing' } });
         // started with no node flags, it re-executed itself (same pid) with its V8 flags
         const argv = readFileSync(`/proc/${bundled.pid}/cmdline`, 'utf8').split('\0');
-        expect(argv.slice(1, argv.indexOf(join(bare, 'pulltrace-agent.mjs')))).toEqual(AGENT_NODE_FLAGS);
+        expect(argv.slice(1, argv.indexOf(join(bare, 'pulltrace-agent.cjs')))).toEqual(AGENT_NODE_FLAGS);
       } finally {
         expect(await bundled.stop()).toBe(0);
       }

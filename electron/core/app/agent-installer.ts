@@ -14,7 +14,7 @@ import { agentSocketPresets, type AgentSocket, type ManifestPreview } from '../b
 import { CommandError, type AgentInstaller } from './ports.ts';
 
 export interface AgentInstallerOptions {
-  /** Folder with pulltrace-agent.mjs (out/agent in a checkout, resources/agent when packaged). */
+  /** Folder with pulltrace-agent.cjs (out/agent in a checkout, resources/agent when packaged). */
   agentDir: string;
   version: string;
   env?: NodeJS.ProcessEnv;
@@ -30,7 +30,7 @@ export function agentInstaller(options: AgentInstallerOptions): AgentInstaller {
     return config;
   };
   const bundle = async (): Promise<AgentBundle> => {
-    const file = path.join(options.agentDir, 'pulltrace-agent.mjs');
+    const file = path.join(options.agentDir, 'pulltrace-agent.cjs');
     try {
       return { content: await readFile(file, 'utf8') };
     } catch {

@@ -80,7 +80,7 @@ export function renderChart(files: Record<string, string>, values: Record<string
   for (const [, body] of Object.entries(files).filter(([f]) => f.endsWith('.tpl'))) {
     for (const m of body.matchAll(/\{\{- define "([^"]+)" -\}\}([\s\S]*?)\{\{- end -\}\}/g)) defines[m[1]!] = m[2]!;
   }
-  const scope: Scope = { Values: values, Release: { Namespace: namespace, Service: 'Helm' }, Chart: { AppVersion: version }, files: { 'files/pulltrace-agent.mjs': bundle }, defines };
+  const scope: Scope = { Values: values, Release: { Namespace: namespace, Service: 'Helm' }, Chart: { AppVersion: version }, files: { 'files/pulltrace-agent.cjs': bundle }, defines };
   return Object.entries(files)
     .filter(([f]) => f.startsWith('templates/') && f.endsWith('.yaml'))
     .sort(([a], [b]) => ['serviceaccount', 'configmap', 'daemonset'].findIndex((k) => a.includes(k)) - ['serviceaccount', 'configmap', 'daemonset'].findIndex((k) => b.includes(k)))

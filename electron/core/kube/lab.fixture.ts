@@ -133,7 +133,7 @@ export function buildAgentBundle(): { content: string } {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-agent-bundle-'));
   try {
     execFileSync(process.execPath, [path.join(repo, 'scripts/build-agent.ts'), '--outdir', tmp], { cwd: repo, stdio: 'pipe', timeout: 120_000 });
-    return { content: readFileSync(path.join(tmp, 'pulltrace-agent.mjs'), 'utf8') };
+    return { content: readFileSync(path.join(tmp, 'pulltrace-agent.cjs'), 'utf8') };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

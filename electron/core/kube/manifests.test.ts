@@ -21,7 +21,7 @@ describe('agent manifests', () => {
       'Namespace/pulltrace', 'ServiceAccount/pulltrace-agent', `ConfigMap/pulltrace-agent-${sha256(bundle.content).slice(0, 12)}`, 'DaemonSet/pulltrace-agent',
     ]);
     const cm = m.objects[2]!;
-    expect(cm).toMatchObject({ immutable: true, data: { 'pulltrace-agent.mjs': bundle.content } });
+    expect(cm).toMatchObject({ immutable: true, data: { 'pulltrace-agent.cjs': bundle.content } });
     expect(m.objects[1]).toMatchObject({ automountServiceAccountToken: false });
     for (const o of m.objects) expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'pulltrace-desktop', 'app.kubernetes.io/version': '0.1.0' });
   });
@@ -73,16 +73,16 @@ describe('agent manifests', () => {
     const text = manifestsYaml(m.objects);
     const docs = parseAllDocuments(text).map((d) => d.toJS() as KubeObject);
     expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'ConfigMap', 'DaemonSet']);
-    expect((docs[2]!.data as Record<string, string>)['pulltrace-agent.mjs']).toBe(`<agent bundle, ${bundle.content.length} bytes, sha256 ${m.bundleSha256}>`);
+    expect((docs[2]!.data as Record<string, string>)['pulltrace-agent.cjs']).toBe(`<agent bundle, ${bundle.content.length} bytes, sha256 ${m.bundleSha256}>`);
     expect(docs[3]).toEqual(m.objects[3]);
   });
 
   it('the launcher runs the bundle only when its sha256 matches (real node -e, no shell)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-launcher-'));
     try {
-      const file = path.join(dir, 'pulltrace-agent.mjs');
+      const file = path.join(dir, 'pulltrace-agent.cjs');
       writeFileSync(file, bundle.content);
-      const script = launcherScript().replace('/opt/pulltrace/pulltrace-agent.mjs', file);
+      const script = launcherScript().replace('/opt/pulltrace/pulltrace-agent.cjs', file);
       const ok = execFileSync(process.execPath, ['-e', script], { env: { PULLTRACE_BUNDLE_SHA256: sha256(bundle.content), PULLTRACE_NODE_NAME: 'n1' }, encoding: 'utf8' });
       expect(ok).toBe('agent n1\n');
       const bad = spawnSync(process.execPath, ['-e', script], { env: { PULLTRACE_BUNDLE_SHA256: '0'.repeat(64) }, encoding: 'utf8' });

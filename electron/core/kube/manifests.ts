@@ -41,10 +41,10 @@ export const managedSelector = `${labels.name}=${agentName},${labels.managedBy}=
  * of the old file never shows (a directory mount does). */
 const socketMountDir = '/run/pulltrace/containerd';
 const bundleDir = '/opt/pulltrace';
-const bundleFile = 'pulltrace-agent.mjs';
+const bundleFile = 'pulltrace-agent.cjs';
 
 export interface AgentBundle {
-  /** The esbuild output (out/agent/pulltrace-agent.mjs). */
+  /** The esbuild output (out/agent/pulltrace-agent.cjs). */
   content: string;
 }
 
@@ -130,7 +130,7 @@ export function launcherScript(): string {
     "const h=require('node:crypto').createHash('sha256').update(require('node:fs').readFileSync(f)).digest('hex');",
     'const want=process.env.PULLTRACE_BUNDLE_SHA256;',
     "if(h!==want){console.error('pulltrace: '+f+' has sha256 '+h+', expected '+want+': refusing to start');process.exit(78);}",
-    "import('file://'+f).catch((e)=>{console.error(e);process.exit(1);});",
+    'require(f);',
   ].join('');
 }
 

@@ -60,6 +60,19 @@ describe('app history port backed by the store', () => {
     reopened.close();
   });
 
+  it('records every container start of a pod whose image is present, however close together', () => {
+    const { store, app } = openApp();
+    const first = pulls.find((p) => p.pods.length > 0 && p.state === 'cached');
+    if (first === undefined) throw new Error('no cached pull with pods');
+    // A container killed and started again at once: kubelet's second "already present" 2 s later.
+    const restarted = { ...first, id: `${first.node}/${first.image}#restart`, finishedAt: first.finishedAt + 2_000 };
+    app.record([first]);
+    app.record([restarted]);
+    const rows = store.query({ clusters: [first.cluster], nodes: [first.node], states: ['cached'] }, { limit: 100 }).records.filter((r) => r.image === first.image);
+    expect(rows.map((r) => r.id).sort()).toEqual([first.id, restarted.id].sort());
+    store.close();
+  });
+
   it('stores the download-rate series sampled from the drains with the finished pull, across a restart', async () => {
     const { store, app, dir } = openApp();
     // Between 5 s and MAX_POINTS seconds long: one bucket per second.

@@ -83,9 +83,13 @@ const SAME_PULL_WINDOW_MS = 5_000;
 /** After a restart the engine re-reads kubelet's events (kept an hour) and finishes the pulls they
  * describe again. A record of the same node, image, state and pod finished within a few seconds of
  * this one is that same pull: it is not recorded twice. (A pull that ended while the app was down
- * has no such record and is recorded.) */
+ * has no such record and is recorded.) Not for `cached`: kubelet reports an image already present
+ * once per container start, and a container that crashed is started again at once (kubelet's
+ * back-off begins at the second crash), so two of them for one pod within the window are two
+ * starts; a restart's re-read never finishes one again (the first list's outcomes are dropped,
+ * kube/events-backlog.ts). Seen in the lab: the agent's own pod, killed seconds after it started. */
 function alreadyRecorded(store: HistoryStore, pull: FinishedPull): boolean {
-  if (pull.pods.length === 0) return false;
+  if (pull.pods.length === 0 || pull.state === 'cached') return false;
   const uids = new Set(pull.pods.map((p) => p.pod.uid));
   const { records } = store.query(
     { clusters: [pull.cluster], nodes: [pull.node], states: [pull.state], since: pull.finishedAt - SAME_PULL_WINDOW_MS, until: pull.finishedAt + SAME_PULL_WINDOW_MS + 1 },

@@ -9,7 +9,8 @@
 // Node's type-stripping loader (amaro's WebAssembly, ~42 MiB of RSS). So this file, run as
 // `node bench/engine.bench.ts`, only bundles itself with the engine into one temporary ES module
 // (esbuild) and runs that in a child Node process, which starts it again as a worker thread with
-// CORE_HEAP_LIMITS; the worker does the whole measurement and reports its own figures.
+// the core's heap settings (coreHeapOptions); the worker does the whole measurement and reports its
+// own figures.
 //
 // Figures (bench/results/engine.json):
 //   cpu_fraction_of_core  engine CPU time (apply + a drain per simulated second) ÷ simulated time
@@ -17,8 +18,9 @@
 //   rss_mib               peak RSS of the child process running the bundle (the kernel's
 //                         high-water mark, getrusage maxrss: nothing between two samples is
 //                         missed) with the 10 k pulls / 200 k layers in the window, the engine in a
-//                         worker thread with the app's CORE_HEAP_LIMITS (no V8 flag but
-//                         --expose-gc, used after the run)
+//                         worker thread with the app's heap settings (coreHeapOptions: limits
+//                         and the initial old-space size; no other V8 flag but --expose-gc, used
+//                         after the run)
 //   rate_error_pct        mean |estimated − true| ÷ true of pull rates, steady state (layers
 //                         running for more than the rate window), sampled every 5 s
 import { spawnSync } from 'node:child_process';
@@ -29,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { createEngine, defaultEngineConfig } from '../electron/core/engine/index.ts';
 import type { EngineInput, IngestStatus, PullView } from '../electron/core/engine/types.ts';
-import { CORE_HEAP_LIMITS } from '../electron/core/host/core-host.ts';
+import { CORE_HEAP_LIMITS, coreHeapOptions } from '../electron/core/host/core-host.ts';
 
 const NODES = 2_000;
 const PULLS_PER_NODE = 5;
@@ -302,7 +304,7 @@ async function runBundled(resultsFile: string): Promise<number> {
 
 /** In the child: the measurement runs in a worker thread with the core's heap, as in the app. */
 function measureInCoreWorker(resultsFile: string): Promise<number> {
-  const worker = new Worker(fileURLToPath(import.meta.url), { argv: [MEASURE_FLAG, resultsFile], resourceLimits: CORE_HEAP_LIMITS });
+  const worker = new Worker(fileURLToPath(import.meta.url), { argv: [MEASURE_FLAG, resultsFile], ...coreHeapOptions() });
   return new Promise((resolve) => {
     worker.on('error', (error) => console.error(`engine bench worker: ${error.message}`));
     worker.on('exit', (code) => resolve(code));

@@ -8,6 +8,7 @@
 // `resourceLimits`; Electron's main-process heap cannot be set from the app at all (V8 flags for
 // it are taken from the command line only). Measured with the engine benchmark: docs/engine.md,
 // "Memory".
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { PullNotification, ServerMessage } from '../bridge/contract.ts';
 import { parseFromWorker, type CoreWorkerOptions, type ToWorker } from './protocol.ts';
@@ -21,6 +22,21 @@ import type { AskSavePath } from './save-dialog.ts';
  * "Memory"): peak RSS 272–334 MiB (five runs) against 330–365 MiB in-process, at the same CPU. A core
  * that exceeds it stops with ERR_WORKER_OUT_OF_MEMORY, and onExit says so. */
 export const CORE_HEAP_LIMITS = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 1024 } as const;
+
+/** The old generation's first collection limit (MiB). Without it V8 starts a heap of this maximum
+ * with a high first limit and lets the old generation grow far past the live state before its first
+ * full GC, and the pages it took stay resident. Engine benchmark, session 7 (docs/engine.md,
+ * "Memory"): peak RSS 322–389 MiB without it (8 runs, median 362), 298–341 with 128 (10 runs,
+ * median 310). */
+const CORE_INITIAL_OLD_SPACE_MB = 128;
+
+/** The Worker options that size a core isolate's heap. Node's `resourceLimits` has no field for the
+ * initial limit, so the V8 flag is set process-wide first: only isolates created afterwards read
+ * it (Electron's own main isolate already exists; renderers are other processes). */
+export function coreHeapOptions(): { resourceLimits: typeof CORE_HEAP_LIMITS } {
+  setFlagsFromString(`--initial-old-space-size=${CORE_INITIAL_OLD_SPACE_MB}`);
+  return { resourceLimits: CORE_HEAP_LIMITS };
+}
 
 const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -55,7 +71,7 @@ export interface CoreHost extends SessionOpener {
 
 export function startCoreHost(options: CoreHostOptions): CoreHost {
   const log = options.log ?? ((message: string) => console.warn(`[pulltrace] ${message}`));
-  const worker = new Worker(options.entry, { workerData: options.core, resourceLimits: CORE_HEAP_LIMITS });
+  const worker = new Worker(options.entry, { workerData: options.core, ...coreHeapOptions() });
   const sessions = new Map<number, (message: ServerMessage) => void>();
   let nextSession = 1;
   let state: 'running' | 'closing' | 'gone' = 'running';

@@ -9,7 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/errors.ts';
 import { kubeconfigPaths, loadKubeconfigs } from '../kube/kubeconfig-source.ts';
 import { applyAgent, detectInstall, shouldManageNamespace, uninstallAgent } from '../kube/install.ts';
-import { buildAgentManifests, defaultInstallOptions, manifestsYaml, socketHostPath, socketPresets, type AgentBundle, type AgentInstallOptions, type KubeObject } from '../kube/manifests.ts';
+import { agentBundleFile, buildAgentManifests, defaultInstallOptions, manifestsYaml, socketHostPath, socketPresets, type AgentBundle, type AgentInstallOptions, type KubeObject } from '../kube/manifests.ts';
 import { agentSocketPresets, type AgentSocket, type ManifestPreview } from '../bridge/contract.ts';
 import { CommandError, type AgentInstaller } from './ports.ts';
 
@@ -30,7 +30,7 @@ export function agentInstaller(options: AgentInstallerOptions): AgentInstaller {
     return config;
   };
   const bundle = async (): Promise<AgentBundle> => {
-    const file = path.join(options.agentDir, 'pulltrace-agent.cjs');
+    const file = path.join(options.agentDir, agentBundleFile);
     try {
       return { content: await readFile(file, 'utf8') };
     } catch {

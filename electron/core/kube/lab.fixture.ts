@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { agentBundleFile } from './manifests.ts';
 import { loadKubeconfigs } from './kubeconfig-source.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -133,7 +134,7 @@ export function buildAgentBundle(): { content: string } {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pulltrace-agent-bundle-'));
   try {
     execFileSync(process.execPath, [path.join(repo, 'scripts/build-agent.ts'), '--outdir', tmp], { cwd: repo, stdio: 'pipe', timeout: 120_000 });
-    return { content: readFileSync(path.join(tmp, 'pulltrace-agent.cjs'), 'utf8') };
+    return { content: readFileSync(path.join(tmp, agentBundleFile), 'utf8') };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

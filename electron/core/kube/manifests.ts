@@ -41,7 +41,9 @@ export const managedSelector = `${labels.name}=${agentName},${labels.managedBy}=
  * of the old file never shows (a directory mount does). */
 const socketMountDir = '/run/pulltrace/containerd';
 const bundleDir = '/opt/pulltrace';
-const bundleFile = 'pulltrace-agent.cjs';
+/** The agent bundle's file name: scripts/build-agent.ts writes it, the ConfigMap key and the pod's
+ * mount use it, the installer and chart read it. */
+export const agentBundleFile = 'pulltrace-agent.cjs';
 
 export interface AgentBundle {
   /** The esbuild output (out/agent/pulltrace-agent.cjs). */
@@ -126,7 +128,7 @@ function socketParts(socket: AgentInstallOptions['socket']): { hostPath: string;
 /** `node -e` program: refuse to start unless the mounted bundle has the expected sha256, then run it. */
 export function launcherScript(): string {
   return [
-    "const f='" + bundleDir + '/' + bundleFile + "';",
+    "const f='" + bundleDir + '/' + agentBundleFile + "';",
     "const h=require('node:crypto').createHash('sha256').update(require('node:fs').readFileSync(f)).digest('hex');",
     'const want=process.env.PULLTRACE_BUNDLE_SHA256;',
     "if(h!==want){console.error('pulltrace: '+f+' has sha256 '+h+', expected '+want+': refusing to start');process.exit(78);}",
@@ -164,7 +166,7 @@ export function buildAgentManifests(options: AgentInstallOptions, bundle: AgentB
     kind: 'ConfigMap',
     metadata: { ...meta(configMapName), annotations: { [annotations.bundleSha256]: hash } },
     immutable: true,
-    data: { [bundleFile]: bundle.content },
+    data: { [agentBundleFile]: bundle.content },
   };
   const podAnnotations: Record<string, string> = { [annotations.bundleSha256]: hash, [annotations.grpcPort]: String(options.grpcPort) };
   if (options.scrapeAnnotations) {
@@ -242,7 +244,7 @@ export function manifestsYaml(objects: readonly KubeObject[], options: { elideBu
   return objects
     .map((o) => {
       const shown = options.elideBundle && o.kind === 'ConfigMap'
-        ? { ...o, data: { [bundleFile]: `<agent bundle, ${Buffer.byteLength(String((o.data as Record<string, string>)[bundleFile]), 'utf8')} bytes, sha256 ${o.metadata.annotations?.[annotations.bundleSha256]}>` } }
+        ? { ...o, data: { [agentBundleFile]: `<agent bundle, ${Buffer.byteLength(String((o.data as Record<string, string>)[agentBundleFile]), 'utf8')} bytes, sha256 ${o.metadata.annotations?.[annotations.bundleSha256]}>` } }
         : o;
       return stringify(shown, { lineWidth: 0 });
     })

@@ -15,6 +15,7 @@ const { registerIpcBridge } = await import('./ipc.ts');
 const source: CoreStateSource = {
   snapshot: () => ({ at: 1, clusters: [], pulls: [], nodes: [], series: [], settings: { notifications: { failed: true, stalled: true, finished: false }, demoSpeed: 1 } }),
   subscribe: () => () => {},
+  pullDetail: () => undefined,
 };
 
 /** The core's side in-process (core-host.test.ts covers the worker relay): the real bridge session. */

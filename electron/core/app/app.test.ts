@@ -18,7 +18,7 @@ function recordingEngine(cluster: string, seen: EngineInput[]): PullEngine {
         pending.upserts.push({
           id: `${input.node}/img#1`, cluster, node: input.node, image: 'img', registry: 'r', repository: 'img',
           state: 'failed', phases: {}, bytes: { done: 0, total: 1, cached: 0, totalKnown: true }, rate: 0, etaSeconds: null,
-          layers: [], pods: [], source: 'agent', updatedAt: input.at, error: { reason: 'auth', message: 'denied' },
+          pods: [], source: 'agent', updatedAt: input.at, error: { reason: 'auth', message: 'denied' },
         });
       }
     },
@@ -28,6 +28,7 @@ function recordingEngine(cluster: string, seen: EngineInput[]): PullEngine {
       return out;
     },
     pulls: () => [],
+    pull: () => undefined,
     nodes: () => [],
     series: () => ({ cluster: [], nodes: {} }),
   };

@@ -209,6 +209,7 @@ export function createApp(options: AppOptions): App {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    pullDetail: (cluster, id) => clusters.get(cluster)?.engine.pull(id),
     async handle(command): Promise<CommandResult> {
       try {
         // The value's shape per command is pinned by the contract's result schemas (checked in tests).

@@ -1,7 +1,7 @@
 // The seams of the composition root: what the app needs from the engine, the kube layer, the agent
 // installer and the history store. Each backend is optional except the engine; a command whose
 // backend is absent answers `not-available` instead of pretending to work.
-import type { EngineDelta, EngineInput, FinishedPull, NodeView, PullView, ThroughputSeries } from '../engine/types.ts';
+import type { EngineDelta, EngineInput, FinishedPull, NodeView, PullDetailView, PullView, ThroughputSeries } from '../engine/types.ts';
 import type { AgentSocket, ClusterStatus, ContextList, HistoryQuery, ManifestPreview } from '../bridge/contract.ts';
 
 /** The engine's API (electron/core/engine `createEngine`). */
@@ -10,6 +10,8 @@ export interface PullEngine {
   /** What changed since the last drain. */
   drain(): EngineDelta;
   pulls(): PullView[];
+  /** One live pull with its layers. */
+  pull(id: string): PullDetailView | undefined;
   nodes(): NodeView[];
   series(): ThroughputSeries;
 }

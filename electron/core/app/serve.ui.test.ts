@@ -150,6 +150,8 @@ describe('pulltrace UI in Chromium (serve mode, replay)', () => {
     await page.waitForFunction("[...document.querySelectorAll('.tbody [role=row]')].every((r) => r.textContent.includes('billing'))");
     expect(await rows().count()).toBeGreaterThanOrEqual(1);
     await page.getByLabel('Search pulls').fill('');
+    // Cleared: every pull is back.
+    await expect.poll(() => rows().count(), { timeout: 10_000, interval: 250 }).toBeGreaterThanOrEqual(15);
   });
 
   it('navigates the table with the keyboard (j/k, Enter, Esc)', async () => {

@@ -13,14 +13,14 @@
 //
 // Windowing: the renderer tells its session what it looks at (`view.set`: the table's sort, filter
 // and row range, the open pull, whether the charts or nodes view is shown). The session sends only
-// that: the visible rows as compact `PullRow`s, the one open pull as a full `PullView`, per-state
+// that: the visible rows as compact `PullRow`s, the one open pull in full (`PullDetailView`), per-state
 // counters over every pull, the charts and nodes already reduced. Traffic is then bounded by the
 // screen, not by the cluster size.
 import { z } from 'zod';
-import type { FinishedPull, LayerView, NodeView, PullView } from '../engine/types.ts';
+import type { FinishedPull, LayerView, NodeView, PullDetailView, PullView } from '../engine/types.ts';
 
 /** The engine's output types, re-exported for the renderer (which may import only this file). */
-export type { FinishedPull, LayerView, NodeView, PodWaiting, PullState, PullView } from '../engine/types.ts';
+export type { FinishedPull, LayerView, NodeView, PodWaiting, PullDetailView, PullState, PullView } from '../engine/types.ts';
 
 export const PROTOCOL_VERSION = 2;
 /** Deltas are coalesced to at most this many per second per connection. */
@@ -79,12 +79,13 @@ export const pullViewSchema = z.object({
   bytes: z.object({ done: z.number(), total: z.number(), cached: z.number(), totalKnown: z.boolean() }),
   rate: z.number(),
   etaSeconds: z.number().nullable(),
-  layers: z.array(layerViewSchema),
   pods: z.array(podWaiting),
   error: pullError.optional(),
   source: z.enum(['agent', 'events', 'both']),
   updatedAt: z.number(),
 }) satisfies z.ZodType<PullView>;
+
+export const pullDetailViewSchema = pullViewSchema.extend({ layers: z.array(layerViewSchema) }) satisfies z.ZodType<PullDetailView>;
 
 export const nodeViewSchema = z.object({
   name: z.string(),
@@ -276,7 +277,7 @@ export const viewRequestSchema = z.object({
       limit: z.number().int().min(1).max(MAX_WINDOW_ROWS),
     })
     .optional(),
-  /** The pull whose detail is open: the only one sent as a full PullView. */
+  /** The pull whose detail is open: the only one sent in full, with its layers. */
   detail: pullKeySchema.optional(),
   /** The throughput view is shown: send the stacked series and the fastest pulls. */
   charts: z.boolean(),
@@ -401,7 +402,7 @@ export const pullFacetsSchema = z.object({
 export type PullFacets = z.infer<typeof pullFacetsSchema>;
 
 /** The open pull in full; `pull: null` when it is not (or no longer) live. */
-export const pullDetailSchema = z.object({ cluster: z.string(), id: z.string(), pull: pullViewSchema.nullable() });
+export const pullDetailSchema = z.object({ cluster: z.string(), id: z.string(), pull: pullDetailViewSchema.nullable() });
 export type PullDetailMessage = z.infer<typeof pullDetailSchema>;
 
 /** One cluster's throughput stacked per node: `keys` are the top nodes then `other`; each row is

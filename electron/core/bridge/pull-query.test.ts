@@ -7,7 +7,7 @@ import { FacetIndex, progressOf, pullPredicate, sortKeys } from './pull-query.ts
 const states = ['queued', 'downloading', 'stalled', 'done', 'failed', 'cached'] as const;
 const pull = (i: number, state: PullView['state'], node: string, rate: number, eta: number | null): PullView => ({
   id: `p${i}`, cluster: 'c', node, image: `reg/img${i % 3}:v1`, registry: 'reg', repository: `img${i % 3}`, state, phases: {},
-  bytes: { done: i, total: 100, cached: 0, totalKnown: true }, rate, etaSeconds: eta, layers: [],
+  bytes: { done: i, total: 100, cached: 0, totalKnown: true }, rate, etaSeconds: eta,
   pods: [{ pod: { namespace: i % 2 ? 'shop' : 'ops', name: `pod-${i}`, uid: `${i}` }, workload: { kind: 'Deployment', name: `web-${i}` } }],
   ...(state === 'failed' ? { error: { reason: 'auth' as const, message: '401 Unauthorized' } } : {}), source: 'agent', updatedAt: i,
 });

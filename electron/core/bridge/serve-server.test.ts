@@ -11,6 +11,7 @@ import type { CoreStateSource } from './updates.ts';
 const source: CoreStateSource = {
   snapshot: () => ({ at: 1, clusters: [], pulls: [], nodes: [], series: [], settings: { notifications: { failed: true, stalled: true, finished: false }, demoSpeed: 1 } }),
   subscribe: () => () => {},
+  pullDetail: () => undefined,
 };
 const handler = { handle: async () => ({ ok: true as const, value: { cluster: 'demo:lab' } }) };
 

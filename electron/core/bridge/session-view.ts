@@ -1,14 +1,15 @@
 // What one session sends for what its renderer looks at (the `view.set` request): each flush it
 // compares the index with what it last sent and returns only the parts that changed.
 //
-// Costs, per flush (100 ms): the counters and the open pull are O(1); the window is ~70 lookups.
+// Costs, per flush (100 ms): the counters are O(1); the open pull is built with its layers by the
+// engine (one pull), only when the index got a new view of it; the window is ~70 lookups.
 // The table's order needs a pass over every pull plus a sort of the matches: it is rebuilt at once
 // when the query (sort, filter) changes, otherwise at most once per ORDER_INTERVAL_MS — a new pull
 // or a state change reaches its place in the table within a second, and rows do not jump ten times
 // a second under the user's eyes. Between re-orderings the window shows the latest data of the
 // rows it holds. Progress-only changes of the window go out at most every ROW_REFRESH_MS; a state
 // change of a visible row goes out with the next flush.
-import type { PullView } from '../engine/types.ts';
+import type { PullDetailView, PullView } from '../engine/types.ts';
 import { emptyPullFilter, type ChartsState, type NodesState, type PullDetailMessage, type PullFacets, type PullWindow, type ViewRequest, type PullCounts } from './contract.ts';
 import type { LiveIndex } from './live-index.ts';
 import { pullKey, toRow } from './pull-query.ts';
@@ -50,13 +51,17 @@ export class SessionView {
   #sentRange = '';
   #sentMatching = -1;
   #rowsSentAt = -Infinity;
+  readonly #detailOf: (cluster: string, id: string) => PullDetailView | undefined;
   #sentDetailKey: string | undefined;
+  /** The index's view of the open pull when its detail was last sent. */
   #sentDetail: PullView | null | undefined;
   #chartsSent = { version: -1, at: -Infinity };
   #nodesSent = { version: -1, at: -Infinity };
 
-  constructor(index: LiveIndex) {
+  /** `detailOf`: the core's pull with its layers (the index holds views without them). */
+  constructor(index: LiveIndex, detailOf: (cluster: string, id: string) => PullDetailView | undefined) {
     this.#index = index;
+    this.#detailOf = detailOf;
   }
 
   set(view: ViewRequest): void {
@@ -127,11 +132,13 @@ export class SessionView {
       return;
     }
     const key = pullKey(wanted.cluster, wanted.id);
+    // The pull changes (and its layers with it) exactly when the engine sends a new view of it.
     const pull = this.#index.get(key) ?? null;
     if (key === this.#sentDetailKey && pull === this.#sentDetail) return;
     this.#sentDetailKey = key;
     this.#sentDetail = pull;
-    parts.detail = { cluster: wanted.cluster, id: wanted.id, pull };
+    const detail = pull === null ? undefined : this.#detailOf(wanted.cluster, wanted.id);
+    parts.detail = { cluster: wanted.cluster, id: wanted.id, pull: detail ?? null };
   }
 
   #takeSlowParts(now: number, parts: WindowedParts): void {

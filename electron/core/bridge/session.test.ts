@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineDelta, PullView } from '../engine/types.ts';
+import type { EngineDelta, PullDetailView, PullView } from '../engine/types.ts';
 import { emptyPullFilter, serverMessageSchema, type Command, type CommandResult, type DeltaMessage, type ServerMessage, type ViewRequest } from './contract.ts';
 import { openSession, type SessionTransport } from './session.ts';
 import { ORDER_INTERVAL_MS, ROW_REFRESH_MS } from './session-view.ts';
@@ -17,10 +17,15 @@ const pull = (id: string, done: number, state: PullView['state'] = 'downloading'
   bytes: { done, total: 100, cached: 0, totalKnown: true },
   rate: 10,
   etaSeconds: 3,
-  layers: [{ digest: `sha256:${id}`, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: 100, done, state: 'downloading', rate: 10, sharedWith: [] }],
   pods: [{ pod: { namespace: 'shop', name: `pod-${id}`, uid: id } }],
   source: 'agent',
   updatedAt: done,
+});
+
+/** The core's detail of a pull: its latest view with one layer. */
+const withLayer = (view: PullView): PullDetailView => ({
+  ...view,
+  layers: [{ digest: `sha256:${view.id}`, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: 100, done: view.bytes.done, state: 'downloading', rate: 10, sharedWith: [] }],
 });
 
 const delta = (patch: Partial<EngineDelta>): EngineDelta => ({
@@ -35,11 +40,17 @@ const delta = (patch: Partial<EngineDelta>): EngineDelta => ({
 
 function harness(handle: (c: Command) => Promise<CommandResult> = async () => ({ ok: true, value: { cluster: 'x' } }), clock = { now: 42 }, initial: PullView[] = [pull('a', 1)]) {
   let listener: ((u: CoreUpdate) => void) | undefined;
+  /** The core's live pulls (cluster c1), as the updates pushed below leave them. */
+  const live = new Map(initial.map((p) => [p.id, p]));
   const source: CoreStateSource = {
     snapshot: () => ({ at: 1, clusters: [], pulls: initial, nodes: [], series: [], settings: { notifications: { failed: true, stalled: true, finished: false }, demoSpeed: 1 } }),
     subscribe: (l) => {
       listener = l;
       return () => (listener = undefined);
+    },
+    pullDetail: (cluster, id) => {
+      const view = cluster === 'c1' ? live.get(id) : undefined;
+      return view === undefined ? undefined : withLayer(view);
     },
   };
   const sent: ServerMessage[] = [];
@@ -57,7 +68,13 @@ function harness(handle: (c: Command) => Promise<CommandResult> = async () => ({
   return {
     session,
     sent,
-    push: (u: CoreUpdate) => listener?.(u),
+    push: (u: CoreUpdate) => {
+      if (u.kind === 'engine' && u.cluster === 'c1') {
+        for (const id of u.delta.removals) live.delete(id);
+        for (const p of u.delta.upserts) live.set(p.id, p);
+      }
+      listener?.(u);
+    },
     tick: () => tick?.(),
     setCongested: (v: boolean) => (congested = v),
     subscribed: () => listener !== undefined,
@@ -158,7 +175,7 @@ describe('bridge session', () => {
     h.tick();
     const first = h.deltas().at(-1);
     expect(first?.window).toBeUndefined();
-    expect(first?.detail?.pull?.layers).toHaveLength(1);
+    expect(first?.detail?.pull?.layers.map((l) => l.digest)).toEqual(['sha256:b']);
     expect(first?.detail?.pull?.pods[0]?.pod.name).toBe('pod-b');
     const detailsSent = () => h.deltas().filter((d) => d.detail !== undefined).length;
     h.push(upserts(pull('a', 5)));
@@ -169,6 +186,7 @@ describe('bridge session', () => {
     clock.now += 100;
     h.tick();
     expect(h.deltas().at(-1)?.detail?.pull?.bytes.done).toBe(7);
+    expect(h.deltas().at(-1)?.detail?.pull?.layers[0]?.done).toBe(7); // built anew from the core
     h.push({ kind: 'engine', cluster: 'c1', delta: delta({ removals: ['b'] }) });
     clock.now += 100;
     h.tick();

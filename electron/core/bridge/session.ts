@@ -63,7 +63,7 @@ export function openSession(
   const now = options.now ?? Date.now;
   const pending = new DeltaCoalescer();
   const index = new LiveIndex();
-  const view = new SessionView(index);
+  const view = new SessionView(index, (cluster, id) => source.pullDetail(cluster, id));
   let closed = false;
 
   const onUpdate = (update: CoreUpdate): void => {

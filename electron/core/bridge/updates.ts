@@ -1,6 +1,6 @@
 // What the core tells the bridge, one change at a time. The bridge session merges these into
 // `delta` messages (coalesce.ts) for each connected renderer.
-import type { EngineDelta, NodeView, PullView, ThroughputSeries } from '../engine/types.ts';
+import type { EngineDelta, NodeView, PullDetailView, PullView, ThroughputSeries } from '../engine/types.ts';
 import type { ClusterStatus, PullNotification, Settings } from './contract.ts';
 
 export type CoreUpdate =
@@ -25,4 +25,6 @@ export interface CoreStateSource {
   snapshot(): CoreSnapshot;
   /** Returns the unsubscribe function. */
   subscribe(listener: (update: CoreUpdate) => void): () => void;
+  /** One live pull with its layers, as of now (updates and snapshots carry pulls without them). */
+  pullDetail(cluster: string, id: string): PullDetailView | undefined;
 }

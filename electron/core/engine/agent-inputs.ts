@@ -132,16 +132,28 @@ function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus, guess: 
   return blob;
 }
 
-/** The agent lists a node's ingests in a stable order (containerd's), so each one is first looked
- * for at its position in the previous listing: comparing two digests is cheaper than hashing the
- * decoder's fresh 71-character string for the node's map (measured: apply CPU −10 % on the
- * benchmark). A guess that misses falls back to the map. */
+/** The agent lists a node's ingests in a stable order (containerd's), so each one is first guessed
+ * to be the blob that came next in the previous listing: comparing two digests is cheaper than
+ * hashing the decoder's fresh 71-character string for the node's map (measured: apply CPU −10 % on
+ * the benchmark). A guess that misses falls back to the map. "Next" follows the listing, not the
+ * position: an ingest that started or ended between two listings shifts every later one, and
+ * guessing by position missed each of those (38 % of guesses on the benchmark, against 5 %). */
 export function applyIngests(ctx: Context, node: NodeState, ingests: readonly IngestStatus[]): void {
   const previous = node.ingestOrder;
   const order: Blob[] = [];
+  let next = 0;
   for (let i = 0; i < ingests.length; i++) {
-    const blob = observeIngest(ctx, node, ingests[i] as IngestStatus, previous[i]);
-    if (blob !== undefined) order.push(blob);
+    const guess = previous[next];
+    const blob = observeIngest(ctx, node, ingests[i] as IngestStatus, guess);
+    if (blob === undefined) continue;
+    order.push(blob);
+    if (blob === guess) {
+      next++;
+    } else {
+      // Listed before: the one after it comes next. New: the guess still stands.
+      const at = previous.indexOf(blob);
+      if (at >= 0) next = at + 1;
+    }
   }
   node.ingestOrder = order;
 }

@@ -4,7 +4,8 @@
 // pull in the view still shows its own layers (retired blobs are reused).
 import { describe, expect, it } from 'vitest';
 import { createEngine, defaultEngineConfig, type EngineStats } from './index.ts';
-import type { EngineInput, PullView } from './types.ts';
+import type { EngineInput, PullDetailView } from './types.ts';
+import { pullsWithLayers } from './scenarios/timeline.ts';
 
 const NODES = 12;
 const HOUR = 3_600_000;
@@ -16,7 +17,7 @@ function digest(n: number): string {
 
 /** Retired pulls' blobs are reused for new ones (model.ts, releaseBlob): every pull in the view
  * must still show exactly its own layers, as its manifest (digest id × 8) listed them. */
-function layersOwnedByTheirPull(pulls: readonly PullView[]): void {
+function layersOwnedByTheirPull(pulls: readonly PullDetailView[]): void {
   for (const pull of pulls) {
     if (pull.digest === undefined) continue;
     const id = Number.parseInt(pull.digest.slice('sha256:'.length), 16) / 8;
@@ -82,7 +83,7 @@ describe('24 h of simulated churn keeps memory bounded', () => {
       const hour = Math.floor((now - 1_790_000_000_000) / HOUR);
       if (samples[samples.length - 1]?.hour !== hour) {
         samples.push({ hour, stats: engine.stats() });
-        layersOwnedByTheirPull(engine.pulls());
+        layersOwnedByTheirPull(pullsWithLayers(engine));
       }
     }
 

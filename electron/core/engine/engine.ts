@@ -6,6 +6,7 @@ import type {
   EngineInput,
   EngineWarnings,
   NodeView,
+  PullDetailView,
   PullView,
   SeriesPoint,
   ThroughputSeries,
@@ -26,15 +27,17 @@ import type { NodeState, Pull } from './model.ts';
 import { NodeSeries, SeriesClock } from './series.ts';
 import { nodeRate, pullStatus, type PullStatus } from './state.ts';
 import { checkInput } from './validate.ts';
-import { nodeView, pullBytes, pullView, type PullBytes } from './views.ts';
+import { nodeView, pullBytes, pullDetailView, pullView, type PullBytes } from './views.ts';
 
 export interface Engine {
   /** Applies one input. Never throws: bad input is dropped or clamped with a counted warning. */
   apply(input: EngineInput): void;
   /** What changed since the previous drain. */
   drain(): EngineDelta;
-  /** Every pull in the live view (active, and finished within retainFinishedMs). */
+  /** Every pull in the live view (active, and finished within retainFinishedMs), without layers. */
   pulls(): PullView[];
+  /** One pull of the live view with its layers (undefined when it is not in the view). */
+  pull(id: string): PullDetailView | undefined;
   nodes(): NodeView[];
   series(): ThroughputSeries;
   warnings(): EngineWarnings;
@@ -398,10 +401,21 @@ export function createEngine(config: EngineConfig): Engine {
     return out;
   }
 
+  /** Pull ids are `<node>/<image>#<attempt>`: the node is found by name, unless the name itself
+   * holds a '/' (not a Kubernetes node name, but nothing stops an agent from sending one). */
+  function livePull(id: string): Pull | undefined {
+    const found = ctx.nodes.get(id.slice(0, id.indexOf('/')))?.pulls.find((pull) => pull.id === id);
+    return found ?? livePulls().find((pull) => pull.id === id);
+  }
+
   return {
     apply,
     drain,
     pulls: () => livePulls().map((pull) => pullView(ctx, pull)),
+    pull: (id) => {
+      const pull = livePull(id);
+      return pull === undefined ? undefined : pullDetailView(ctx, pull);
+    },
     nodes: () => [...ctx.nodes.values()].filter((node: NodeState) => !node.removed).map((node) => nodeView(ctx, node)),
     series: () => throughput.snapshot(),
     stats: () => {

@@ -8,7 +8,9 @@
 //                                 // State changes go out at once; a pull whose bytes/rate alone
 //                                 // moved at most once per config.progressIntervalMs (default 250 ms to 1 s with the active pull count).
 //                                 // Views are immutable: unchanged parts are shared between drains.
+//                                 // Pull views carry no layers: engine.pull(id) has them.
 //   engine.pulls(); engine.nodes(); engine.series(); // full state, e.g. for a new UI client
+//   engine.pull(id);              // one pull with its layers (the open pull's detail)
 //   engine.warnings();            // counted rejections/clamps of bad input, by kind
 //   engine.stats();               // sizes of retained structures (memory-bound checks)
 //

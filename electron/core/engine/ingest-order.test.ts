@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, defaultEngineConfig } from './index.ts';
 import type { EngineInput, IngestStatus } from './types.ts';
+import { pullsWithLayers } from './scenarios/timeline.ts';
 
 const MiB = 1_048_576;
 const T0 = 1_790_000_000_000;
@@ -17,7 +18,7 @@ const manifest = (node: string, id: number, layers: ReturnType<typeof layer>[], 
 });
 
 function layerDone(engine: ReturnType<typeof createEngine>, manifestId: number, d: string): number | undefined {
-  return engine.pulls().find((p) => p.digest === digest(100 + manifestId))?.layers.find((l) => l.digest === d)?.done;
+  return pullsWithLayers(engine).find((p) => p.digest === digest(100 + manifestId))?.layers.find((l) => l.digest === d)?.done;
 }
 
 describe('ingests guessed from the previous listing', () => {

@@ -300,12 +300,19 @@ export interface PullView {
   rate: number;
   /** Seconds until done at the current rate; null when unknown (no rate or no total). */
   etaSeconds: number | null;
-  layers: LayerView[];
   pods: PodWaiting[];
   error?: { reason: FailureReason; message: string };
   /** Where the pull is known from. */
   source: 'agent' | 'events' | 'both';
   updatedAt: number;
+}
+
+/** One pull with its layers (`Engine.pull`): what the detail of the open pull shows. Deltas and the
+ * full listing carry PullViews without layers: the table never shows them, and building ~20 layer
+ * views for each of ~10 k pull changes a second was a fifth of the engine's CPU at the 2,000-node
+ * load (docs/engine.md, Benchmark). */
+export interface PullDetailView extends PullView {
+  layers: LayerView[];
 }
 
 /** A finished pull, emitted exactly once per pull, for history. */

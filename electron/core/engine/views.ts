@@ -1,5 +1,5 @@
 // Model → output data (types.ts): pull views, finished-pull records and node views.
-import type { FinishedPull, LayerView, NodeView, PodWaiting, PullPhases, PullView } from './types.ts';
+import type { FinishedPull, LayerView, NodeView, PodWaiting, PullDetailView, PullPhases, PullView } from './types.ts';
 import { BytesRecord, LayerViewRecord, PhasesRecord, plainRecord } from './records.ts';
 import type { Context } from './context.ts';
 import { parseImageName } from './image-name.ts';
@@ -122,9 +122,7 @@ function sharedWith(pull: Pull, owners: readonly Pull[]): string[] {
   return ids;
 }
 
-/** A pull's layer views, built afresh for every view. Keeping the views of settled layers for reuse
- * cost 22 MiB of retained heap at 200 k layers (and a reused list had to be copied anyway, views
- * being immutable) for no measurable drain CPU: records are cheap to construct (records.ts). */
+/** A pull's layer views, built afresh for each detail view (only the open pull's are asked for). */
 function layerViews(ctx: Context, pull: Pull): LayerView[] {
   const { now, config } = ctx;
   const blobs = pull.blobs;
@@ -187,7 +185,6 @@ const PullViewRecord = plainRecord(function (this: PullView, ctx: Context, pull:
   this.bytes = bytes;
   this.rate = status.rate;
   this.etaSeconds = status.rate > 0 && bytes.totalKnown ? Math.max(0, bytes.total - bytes.done) / status.rate : null;
-  this.layers = layerViews(ctx, pull);
   this.pods = podsOf(ctx, pull);
   this.error = pull.error === undefined ? undefined : { ...pull.error };
   this.source = source(pull);
@@ -201,6 +198,11 @@ export function pullView(
   bytes: PullBytes = pullBytes(pull),
 ): PullView {
   return new PullViewRecord(ctx, pull, status, bytes);
+}
+
+/** A pull's view with its layers, as of now. */
+export function pullDetailView(ctx: Context, pull: Pull): PullDetailView {
+  return { ...pullView(ctx, pull), layers: layerViews(ctx, pull) };
 }
 
 /** The history record of a pull, built once when it reaches its terminal state. */

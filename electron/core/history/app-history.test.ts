@@ -82,7 +82,7 @@ describe('app history port backed by the store', () => {
     const seconds = Math.floor(pull.downloadMs / 1000);
     // What the engine's drains send while it downloads: its view about once a second.
     for (let s = 1; s <= seconds; s++) {
-      app.observe([{ id: pull.id, cluster: pull.cluster, node: pull.node, image: pull.image, registry: pull.registry, repository: pull.repository, state: 'downloading', phases: { downloadingAt: startedAt }, bytes: { done: Math.round((pull.bytesDownloaded * s * 1000) / pull.downloadMs), total: pull.bytesTotal, cached: 0, totalKnown: true }, rate: pull.avgRate, etaSeconds: null, layers: [], pods: pull.pods, source: 'both', updatedAt: startedAt + s * 1000 }]);
+      app.observe([{ id: pull.id, cluster: pull.cluster, node: pull.node, image: pull.image, registry: pull.registry, repository: pull.repository, state: 'downloading', phases: { downloadingAt: startedAt }, bytes: { done: Math.round((pull.bytesDownloaded * s * 1000) / pull.downloadMs), total: pull.bytesTotal, cached: 0, totalKnown: true }, rate: pull.avgRate, etaSeconds: null, pods: pull.pods, source: 'both', updatedAt: startedAt + s * 1000 }]);
     }
     app.record([pull, ...pulls.filter((p) => p !== pull).slice(0, 5)]);
     store.close();

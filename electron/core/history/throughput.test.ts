@@ -35,7 +35,6 @@ const view = (updatedAt: number, done: number, cluster = 'kind-lab'): PullView =
   bytes: { done, total: 40e6, cached: 0, totalKnown: true },
   rate: 0,
   etaSeconds: null,
-  layers: [],
   pods: [],
   source: 'both',
   updatedAt,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { DeltaMessage, PullRow, PullView, SnapshotMessage } from '../../../electron/core/bridge/contract.ts';
+import type { DeltaMessage, PullDetailView, PullRow, SnapshotMessage } from '../../../electron/core/bridge/contract.ts';
 import { createPulltraceStore, pullKey } from './store.ts';
 import { useUi, viewRequest } from './ui.ts';
 
 const row = (cluster: string, id: string, done = 0, state: PullRow['state'] = 'downloading'): PullRow => ({
   id, cluster, node: 'n1', image: `reg/${id}`, state, done, total: 100, totalKnown: true, rate: 1, etaSeconds: 1, pods: 0, updatedAt: done,
 });
-const full = (id: string): PullView => ({
+const full = (id: string): PullDetailView => ({
   id, cluster: 'a', node: 'n1', image: `reg/${id}`, registry: 'reg', repository: id, state: 'downloading', phases: {},
   bytes: { done: 1, total: 100, cached: 0, totalKnown: true }, rate: 1, etaSeconds: 1, layers: [], pods: [], source: 'agent', updatedAt: 1,
 });

@@ -1,6 +1,7 @@
 // One pull: summary, phase timeline, rate over time (sampled while the detail is open), layers with
 // progress, media type, rate and cached marks, the pods and workloads waiting on it, the error.
-// The core sends the full PullView for this one pull only (the `detail` of the view request).
+// The core sends this one pull in full, with its layers (the `detail` of the view request); the
+// table's rows and the core's updates carry none.
 import { useEffect, useRef, useState } from 'react';
 import { Area, AreaChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { PullView } from '../../../electron/core/bridge/contract.ts';

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { loadRecording } from '../../replay/files.ts';
 import { timeline } from '../../replay/player.ts';
 import { createEngine, defaultEngineConfig } from '../index.ts';
-import type { EngineConfig, EngineInput, FinishedPull, PullView } from '../types.ts';
+import { pullsWithLayers } from '../scenarios/timeline.ts';
+import type { EngineConfig, EngineInput, FinishedPull, PullDetailView } from '../types.ts';
 import { BlobTracker, expectedBytes, expectedPulls, sharedFetches, type ExpectedPull } from './truth.ts';
 
 const DIR = fileURLToPath(new URL('../../../../fixtures/recordings/', import.meta.url));
@@ -18,20 +19,20 @@ const AFTER_END_MS = 5_000;
 
 interface Replay {
   expected: ExpectedPull[];
-  final: PullView[];
+  final: PullDetailView[];
   finished: FinishedPull[];
   /** Pull states seen after each input, in order, per pull id. */
   states: Map<string, string[]>;
   /** Every expected pull's view after every input, with the input's time. */
-  steps: { at: number; pull: ExpectedPull; view: PullView }[];
+  steps: { at: number; pull: ExpectedPull; view: PullDetailView }[];
   warnings: number;
   /** Shared layers the recording shows one pull fetching while CRI blocked the other. */
   shared: ReturnType<typeof sharedFetches>;
 }
 
 /** The views of the expected pulls, by matching each to the pull with its manifest digest. */
-function viewsOf(views: readonly PullView[], expected: readonly ExpectedPull[]): Map<ExpectedPull, PullView> {
-  const out = new Map<ExpectedPull, PullView>();
+function viewsOf(views: readonly PullDetailView[], expected: readonly ExpectedPull[]): Map<ExpectedPull, PullDetailView> {
+  const out = new Map<ExpectedPull, PullDetailView>();
   for (const pull of expected) {
     const view = views.find((v) => v.node === pull.node && v.layers.length === pull.sizes.size && v.layers.every((l) => pull.sizes.has(l.digest)));
     if (view !== undefined) out.set(pull, view);
@@ -39,7 +40,7 @@ function viewsOf(views: readonly PullView[], expected: readonly ExpectedPull[]):
   return out;
 }
 
-function checkStep(input: EngineInput, views: readonly PullView[], nodeRates: Map<string, number>, truth: BlobTracker, replay: Replay, config: EngineConfig, previous: Map<string, PullView>): void {
+function checkStep(input: EngineInput, views: readonly PullDetailView[], nodeRates: Map<string, number>, truth: BlobTracker, replay: Replay, config: EngineConfig, previous: Map<string, PullDetailView>): void {
   const at = `${input.type} at +${input.at}`;
   expect(new Set(views.map((v) => v.id)).size, `${at}: one view per pull id`).toBe(views.length);
   for (const [pull, view] of viewsOf(views, replay.expected)) {
@@ -100,7 +101,7 @@ async function replay(file: string, overrides: Partial<EngineConfig> = {}): Prom
   const engine = createEngine(config);
   const truth = new BlobTracker();
   const result: Replay = { expected: expectedPulls(recording.inputs), final: [], finished: [], states: new Map(), steps: [], warnings: 0, shared: [] };
-  const previous = new Map<string, PullView>();
+  const previous = new Map<string, PullDetailView>();
   const last = recording.inputs.at(-1);
   const inputs: EngineInput[] = [...timeline(recording.inputs, { tickEveryMs: 250 })];
   if (last !== undefined) inputs.push({ type: 'tick', at: last.at + AFTER_END_MS });
@@ -109,9 +110,9 @@ async function replay(file: string, overrides: Partial<EngineConfig> = {}): Prom
     truth.observe(input);
     result.finished.push(...engine.drain().finished);
     const nodeRates = new Map(engine.nodes().map((n) => [n.name, n.rate]));
-    checkStep(input, engine.pulls(), nodeRates, truth, result, config, previous);
+    checkStep(input, pullsWithLayers(engine), nodeRates, truth, result, config, previous);
   }
-  result.final = engine.pulls();
+  result.final = pullsWithLayers(engine);
   result.warnings = engine.warnings().total;
   result.shared = sharedFetches(recording.inputs, result.expected);
   return result;

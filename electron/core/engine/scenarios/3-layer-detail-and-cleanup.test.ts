@@ -19,6 +19,23 @@ describe('3. per-layer rate and media type are populated; per-layer state leaves
     expect(layers.filter((l) => l.state === 'pending')).toHaveLength(2);
   });
 
+  it('layers come with one pull asked for by id (engine.pull), never in the drained views or the listing', () => {
+    const lab = new Lab().connect('node/with/slashes').connect();
+    lab.pulling(ALPHA).manifest(ALPHA).fetch(BASE_20M, 2_000_000).run(2_000);
+    lab.pulling(ALPHA, { node: 'node/with/slashes' }).manifest(ALPHA, { node: 'node/with/slashes' }).fetch(BASE_20M, 1_000_000, 'node/with/slashes').run(2_000);
+    const upserts = lab.drain().upserts;
+    expect(upserts.map((view) => view.node).sort()).toEqual(['node-a', 'node/with/slashes']);
+    for (const view of [...upserts, ...lab.engine.pulls()]) expect(view).not.toHaveProperty('layers');
+    for (const view of upserts) {
+      const detail = lab.engine.pull(view.id);
+      expect(detail).toMatchObject({ id: view.id, node: view.node, bytes: view.bytes });
+      expect(detail?.layers.map((l) => l.digest)).toEqual([ALPHA.config.digest, ...ALPHA.layers.map((l) => l.digest)]);
+      expect(detail?.layers.find((l) => l.digest === BASE_20M.digest)?.state).toBe('downloading');
+    }
+    expect(lab.engine.pull('node-a/no-such-image#1')).toBeUndefined();
+    expect(lab.engine.pull('not-an-id')).toBeUndefined();
+  });
+
   it('drops the pull and its layers from the live view after retainFinishedMs', () => {
     const lab = new Lab({ retainFinishedMs: 60_000 }).connect();
     lab.pulling(ALPHA).manifest(ALPHA);

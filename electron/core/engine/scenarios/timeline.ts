@@ -3,10 +3,19 @@
 // the last step, the final partial MiB is never seen, a ref vanishes on commit. Time starts at T0
 // and only moves through run()/at().
 import { createEngine, defaultEngineConfig, type Engine } from '../index.ts';
-import type { EngineConfig, EngineDelta, EngineInput, FinishedPull, PodRef, PullView } from '../types.ts';
+import type { EngineConfig, EngineDelta, EngineInput, FinishedPull, PodRef, PullDetailView } from '../types.ts';
 import { MiB, type LabBlob, type LabImage } from './lab-images.ts';
 
 export const T0 = 1_790_000_000_000;
+
+/** Every pull in the engine's live view with its layers (each through `engine.pull(id)`). */
+export function pullsWithLayers(engine: Engine): PullDetailView[] {
+  return engine.pulls().map((view) => {
+    const detail = engine.pull(view.id);
+    if (detail === undefined) throw new Error(`engine.pulls() lists ${view.id}, engine.pull() does not find it`);
+    return detail;
+  });
+}
 const POLL_MS = 250;
 
 interface Flow {
@@ -146,13 +155,13 @@ export class Lab {
     return this.#flows.has(`${node}/${blob.digest}`);
   }
 
-  pulls(): PullView[] {
-    return this.engine.pulls();
+  pulls(): PullDetailView[] {
+    return pullsWithLayers(this.engine);
   }
 
-  pull(image: LabImage | string, node = 'node-a'): PullView {
+  pull(image: LabImage | string, node = 'node-a'): PullDetailView {
     const name = typeof image === 'string' ? image : image.image;
-    const found = this.engine.pulls().filter((p) => p.node === node && (p.image === name || p.id.startsWith(`${node}/${name}`)));
+    const found = this.pulls().filter((p) => p.node === node && (p.image === name || p.id.startsWith(`${node}/${name}`)));
     const last = found[found.length - 1];
     if (last === undefined) throw new Error(`no pull of ${name} on ${node}; have ${this.engine.pulls().map((p) => p.id).join(', ')}`);
     return last;

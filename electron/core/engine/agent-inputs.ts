@@ -31,7 +31,7 @@ import {
 } from './context.ts';
 import { parseImageName, provisionalName } from './image-name.ts';
 import { addBlobToPull, addLiveBlob, forgetIngestOrder, isActive, isCached, newBlob, noteProgress, recountPull, setBlobDone, setBlobLive, type Blob, type NodeState, type Pull } from './model.ts';
-import { newSamples, newestTime, recordProgress } from './rate.ts';
+import { forgetRate, lastOffset, lastProgressAt, newSamples, newestTime, noteAlive, recordProgress, setLastOffset } from './rate.ts';
 import { cleanIngest, isTime, type CleanIngest } from './validate.ts';
 
 /** Per node cap on tracked blobs: a runaway or hostile agent cannot exhaust memory. */
@@ -95,7 +95,7 @@ function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus, guess: 
     return undefined;
   }
   // Rate memos (state.ts) hold for one engine time only while nothing changes.
-  if (blob.samples !== null) blob.samples.rateAt = -1;
+  if (blob.samples !== null) forgetRate(blob.samples);
   node.rateAt = -1;
   let progressed = false;
   // Progress of an ingest that was already moving changes only numbers (sent at the progress
@@ -106,18 +106,19 @@ function observeIngest(ctx: Context, node: NodeState, raw: IngestStatus, guess: 
     progressed = true;
   } else if (blob.samples !== null) {
     const samples = blob.samples;
-    stateMayChange = ctx.now - samples.lastProgressAt >= ctx.config.stallAfterMs;
-    if (clean.offset > samples.lastOffset) {
-      recordProgress(samples, clean.offset - samples.lastOffset, clean.updatedAt, ctx.now);
-      samples.lastOffset = clean.offset;
+    stateMayChange = ctx.now - lastProgressAt(samples) >= ctx.config.stallAfterMs;
+    const last = lastOffset(samples);
+    if (clean.offset > last) {
+      recordProgress(samples, clean.offset - last, clean.updatedAt, ctx.now);
+      setLastOffset(samples, clean.offset);
       setBlobDone(blob, clean.offset);
       progressed = true;
-    } else if (clean.offset < samples.lastOffset) {
+    } else if (clean.offset < last) {
       // Restarted lower (a retry): nothing is subtracted; bytes count again as it climbs.
-      samples.lastOffset = clean.offset;
+      setLastOffset(samples, clean.offset);
     } else if (clean.updatedAt > newestTime(samples)) {
       // updated_at moved without a new 1 MiB step showing: the ingest is alive, not stalled.
-      samples.lastProgressAt = ctx.now;
+      noteAlive(samples, ctx.now);
     }
   }
   for (const owner of blob.owners) {

@@ -14,7 +14,7 @@ import type {
   WorkloadRef,
 } from './types.ts';
 import type { ImageName } from './image-name.ts';
-import type { RateSamples } from './rate.ts';
+import { lastProgressAt, type RateSamples } from './rate.ts';
 
 export type Terminal = 'done' | 'cached' | 'failed' | 'abandoned';
 
@@ -193,7 +193,7 @@ export interface Pull {
    * state need not walk every layer: live non-cached blobs, non-cached blobs not committed, and
    * the byte totals of PullView.bytes. */
   liveBlobs: Blob[];
-  /** The latest progress (engine time, `RateSamples.lastProgressAt`) of those live blobs: a pull
+  /** The latest progress (engine time, rate.ts `lastProgressAt`) of those live blobs: a pull
    * none of whose live layers moved for the stall threshold may have stalled, which a drain then
    * looks at (engine.ts, mayHaveStalled) with one read instead of one per live layer. */
   progressAt: number;
@@ -353,8 +353,9 @@ export function setBlobLive(blob: Blob, live: boolean): void {
 
 /** Keeps Pull.progressAt in step when a live blob of the pull moves (or becomes live). */
 export function noteProgress(pull: Pull, blob: Blob): void {
-  const at = blob.samples?.lastProgressAt;
-  if (at !== undefined && at > pull.progressAt) pull.progressAt = at;
+  if (blob.samples === null) return;
+  const at = lastProgressAt(blob.samples);
+  if (at > pull.progressAt) pull.progressAt = at;
 }
 
 export function setBlobCommitted(blob: Blob): void {

@@ -1,7 +1,7 @@
 // The rate records of ingests that ended are reused (rate.ts, memory): a reused record must read
 // exactly like a fresh one, whatever the previous ingest left in it.
 import { describe, expect, it } from 'vitest';
-import { newSamples, rateAt, recordProgress, releaseSamples, type RateSamples } from './rate.ts';
+import { lastOffset, newSamples, rateAt, recordProgress, releaseSamples, transferred, type RateSamples } from './rate.ts';
 
 const MiB = 1_048_576;
 
@@ -19,8 +19,8 @@ describe('rate samples', () => {
     const reused = newSamples(10_000, 10_000, 3 * MiB, 5_000);
     expect(reused).toBe(old);
     expect(rateAt(reused, 10_000, 10_000)).toBe(0);
-    expect(reused.lastOffset).toBe(3 * MiB);
-    expect(reused.transferred).toBe(0);
+    expect(lastOffset(reused)).toBe(3 * MiB);
+    expect(transferred(reused)).toBe(0);
     const end = climb(reused, 10_000, 3, 1_000);
     const fresh = newSamples(10_000, 10_000, 3 * MiB, 5_000);
     climb(fresh, 10_000, 3, 1_000);

@@ -3,20 +3,16 @@
 // decay need no timers — a tick (or any input) moving the clock is enough.
 import type { EngineConfig, LayerState, PullState } from './types.ts';
 import { isActive, isCached, type Blob, type NodeState, type Pull } from './model.ts';
-import { rateAt } from './rate.ts';
+import { lastProgressAt, memoRate } from './rate.ts';
 
 export function blobRate(blob: Blob, node: NodeState, now: number, config: EngineConfig): number {
   const samples = blob.samples;
   if (samples === null || node.agent === 'disconnected') return 0;
-  if (samples.rateAt !== now) {
-    samples.rateAt = now;
-    samples.rateValue = rateAt(samples, now, config.stallAfterMs);
-  }
-  return samples.rateValue;
+  return memoRate(samples, now, config.stallAfterMs);
 }
 
 function isStalled(blob: Blob, now: number, config: EngineConfig): boolean {
-  return blob.samples !== null && now - blob.samples.lastProgressAt >= config.stallAfterMs;
+  return blob.samples !== null && now - lastProgressAt(blob.samples) >= config.stallAfterMs;
 }
 
 export function layerState(pull: Pull, blob: Blob, now: number, config: EngineConfig): LayerState {

@@ -239,7 +239,11 @@ export interface NodeState {
   liveBlobs: Blob[];
   /** The blobs of the agent's last ingest listing, in its order (see applyIngests). Every blob in
    * it is in `blobs`: one that leaves the map clears it (forgetIngestOrder). */
-  ingestOrder: readonly Blob[];
+  ingestOrder: Blob[];
+  /** The array the next listing is written into, then swapped with ingestOrder: a new array per
+   * listing (two a second per node) lived long enough to be promoted to V8's old generation,
+   * where each was garbage until the next full GC. */
+  ingestNext: Blob[];
   /** Live manifest/index ingests: a pull without a manifest on this node is resolving. */
   liveMetadata: number;
   /** Pulls in the live view (active and recently finished), oldest first. */
@@ -281,7 +285,8 @@ export function newNode(name: string): NodeState {
     containerdVersion: undefined,
     blobs: new Map(),
     liveBlobs: [],
-    ingestOrder: NO_BLOBS,
+    ingestOrder: [],
+    ingestNext: [],
     liveMetadata: 0,
     pulls: [],
     removed: false,
@@ -293,11 +298,9 @@ export function newNode(name: string): NodeState {
 }
 
 
-const NO_BLOBS: readonly Blob[] = Object.freeze([]);
-
 /** A blob leaves its node's map (or is replaced in it): the listing order may not guess it any more. */
 export function forgetIngestOrder(node: NodeState, blob: Blob): void {
-  if (node.ingestOrder.includes(blob)) node.ingestOrder = NO_BLOBS;
+  if (node.ingestOrder.includes(blob)) node.ingestOrder.length = 0;
 }
 
 export function addLiveBlob(node: NodeState, blob: Blob): void {

@@ -14,14 +14,15 @@ import type { PullNotification, ServerMessage } from '../bridge/contract.ts';
 import { parseFromWorker, type CoreWorkerOptions, type ToWorker } from './protocol.ts';
 import type { AskSavePath } from './save-dialog.ts';
 
-/** The core's heap (MiB). Young: V8 gives a third to each semi-space (8 MiB, instead of up to
- * 64 MiB each in a main process on a large machine). Old: far above what a large cluster needs
+/** The core's heap (MiB). Young: V8 gives a third to each semi-space (4 MiB, instead of up to
+ * 64 MiB each in a main process on a large machine; 8 MiB until session 8, which measured the
+ * smaller one at ~10 MiB less peak RSS for the same CPU). Old: far above what a large cluster needs
  * (the benchmark's 10 k pulls / 200 k layers retain ~106 MiB with the harness), and low enough that
  * V8 collects before the old generation has grown to several times the live heap: V8 scales its
  * heap growing factor with this limit. Measured with the engine benchmark (docs/engine.md,
  * "Memory"): peak RSS 272–334 MiB (five runs) against 330–365 MiB in-process, at the same CPU. A core
  * that exceeds it stops with ERR_WORKER_OUT_OF_MEMORY, and onExit says so. */
-export const CORE_HEAP_LIMITS = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 1024 } as const;
+export const CORE_HEAP_LIMITS = { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 1024 } as const;
 
 /** The old generation's first collection limit (MiB). Without it V8 starts a heap of this maximum
  * with a high first limit and lets the old generation grow far past the live state before its first
@@ -30,11 +31,22 @@ export const CORE_HEAP_LIMITS = { maxYoungGenerationSizeMb: 24, maxOldGeneration
  * median 310). */
 const CORE_INITIAL_OLD_SPACE_MB = 128;
 
+/** After each full GC, the old generation may grow by this share of what survived before the next
+ * one starts. V8's own factor for a 1 GiB limit is ~1.6 (up to 4 for larger limits): the core's
+ * live state is mostly long-lived (pulls and layers in the window), so most of what accumulates
+ * between full GCs is garbage, resident until collected. Engine benchmark, session 8
+ * (docs/engine.md, "Memory"): peak RSS median ~300 MiB with 20 % against ~316 without (same
+ * CPU: more frequent full GCs, each marking the same live heap concurrently). */
+const CORE_HEAP_GROWING_PERCENT = 20;
+
 /** The Worker options that size a core isolate's heap. Node's `resourceLimits` has no field for the
- * initial limit, so the V8 flag is set process-wide first: only isolates created afterwards read
- * it (Electron's own main isolate already exists; renderers are other processes). */
+ * initial limit or the growing factor, so the V8 flags are set process-wide first: the initial
+ * limit is read only by isolates created afterwards, the growing factor at every full GC of every
+ * isolate (Electron's main isolate, which holds little, included; renderers are other
+ * processes). */
 export function coreHeapOptions(): { resourceLimits: typeof CORE_HEAP_LIMITS } {
   setFlagsFromString(`--initial-old-space-size=${CORE_INITIAL_OLD_SPACE_MB}`);
+  setFlagsFromString(`--heap-growing-percent=${CORE_HEAP_GROWING_PERCENT}`);
   return { resourceLimits: CORE_HEAP_LIMITS };
 }
 

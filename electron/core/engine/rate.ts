@@ -82,23 +82,20 @@ const slotOf = (samples: RateSamples, key: number): number => samples[key] ?? 0;
 const timeAt = (samples: RateSamples, slot: number): number => samples[RING + 2 * slot] ?? 0;
 const bytesAt = (samples: RateSamples, slot: number): number => samples[RING + 2 * slot + 1] ?? 0;
 
-function oldestSlot(samples: RateSamples): number {
-  return (slotOf(samples, HEAD) - slotOf(samples, COUNT) + 1 + CAPACITY) % CAPACITY;
-}
+/** The ring slot of the oldest of `count` samples ending at `head`. */
+const oldestOf = (head: number, count: number): number => (head - count + 1 + CAPACITY) % CAPACITY;
 
 function push(samples: RateSamples, time: number, transferred: number): void {
-  const head = slotOf(samples, HEAD) + 1 === CAPACITY ? 0 : slotOf(samples, HEAD) + 1;
+  const head = (slotOf(samples, HEAD) + 1) % CAPACITY;
   samples[HEAD] = head;
   samples[RING + 2 * head] = time;
   samples[RING + 2 * head + 1] = transferred;
   let count = Math.min(CAPACITY, slotOf(samples, COUNT) + 1);
-  samples[COUNT] = count;
   // Drop samples that left the window, keeping the newest two whatever their age.
   const windowMs = slotOf(samples, WINDOW_MS);
-  while (count > 2 && time - timeAt(samples, (oldestSlot(samples) + 1) % CAPACITY) >= windowMs) {
-    samples[COUNT] = --count;
-  }
-  const oldest = oldestSlot(samples);
+  while (count > 2 && time - timeAt(samples, oldestOf(head, count - 1)) >= windowMs) count--;
+  samples[COUNT] = count;
+  const oldest = oldestOf(head, count);
   samples[MOVED] = transferred - bytesAt(samples, oldest);
   samples[SPAN] = time - timeAt(samples, oldest);
 }

@@ -7,6 +7,7 @@ import type { EngineConfig, EngineDelta, EngineInput, FinishedPull, PodRef, Pull
 import { MiB, type LabBlob, type LabImage } from './lab-images.ts';
 
 export const T0 = 1_790_000_000_000;
+const POLL_MS = 250;
 
 /** Every pull in the engine's live view with its layers (each through `engine.pull(id)`). */
 export function pullsWithLayers(engine: Engine): PullDetailView[] {
@@ -16,7 +17,6 @@ export function pullsWithLayers(engine: Engine): PullDetailView[] {
     return detail;
   });
 }
-const POLL_MS = 250;
 
 interface Flow {
   node: string;

@@ -18,9 +18,9 @@
 //   rss_mib               peak RSS of the child process running the bundle (the kernel's
 //                         high-water mark, getrusage maxrss: nothing between two samples is
 //                         missed) with the 10 k pulls / 200 k layers in the window, the engine in a
-//                         worker thread with the app's heap settings (coreHeapOptions: limits
-//                         and the initial old-space size; no other V8 flag but --expose-gc, used
-//                         after the run)
+//                         worker thread with the app's heap settings (coreHeapOptions: limits,
+//                         the initial old-space size and the heap growing factor; no other V8
+//                         flag but --expose-gc, used after the run)
 //   rate_error_pct        mean |estimated − true| ÷ true of pull rates, steady state (layers
 //                         running for more than the rate window), sampled every 5 s
 import { spawnSync } from 'node:child_process';
